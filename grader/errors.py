@@ -1,0 +1,67 @@
+"""One error hierarchy, split by whose fault it is.
+
+Outcomes of grading (a timeout, a dead kernel, a wrong answer) are *values* in the
+result, not exceptions. These classes are raised only when grading cannot go on,
+and each says where it happened and what to do, so the CLI can print it as is.
+"""
+
+from __future__ import annotations
+
+
+class GraderError(Exception):
+    """Root of every error keras-grader raises on purpose.
+
+    ``where`` names the file, key or cell; ``hint`` says what to do about it.
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class UsageError(GraderError, ValueError):
+    """The command line asks for something impossible (exit code 2)."""
+
+    exit_code = 2
+
+
+class SubmissionError(GraderError, ValueError):
+    """The student's file cannot be graded at all: not a notebook, bad encoding, ...
+
+    Raised by the loader; the CLI and the batch runner turn it into an
+    ``invalid-submission`` result, so one bad file never stops a batch.
+    """
+
+    exit_code = 2
+
+
+class SpecError(GraderError, ValueError):
+    """An exercise's rubric spec is wrong: the exercise author's fault (exit code 2)."""
+
+    exit_code = 2
+
+
+class ExerciseNotFound(UsageError, LookupError):
+    """No installed exercise matches the id or the submission's name."""
+
+
+class HarvestError(GraderError):
+    """The document that came out of the kernel is not a valid harvest.
+
+    Either the grader's own probe is broken or the submission tampered with it;
+    the executor records it in the outcome rather than trusting the document.
+    """
+
+
+class SandboxError(GraderError, OSError):
+    """The machine cannot run the kernel at all (no python, no way to launch)."""

@@ -1,0 +1,60 @@
+"""How a kernel process is started: the extension point between the runner and the sandbox.
+
+The runner (``runner.py``) knows Jupyter; a launcher knows the operating system.
+It turns the plain kernel command into a contained one (namespaces, rlimits,
+a scrubbed environment) and cleans up every process afterwards. Modelled on
+jupyter_client's kernel provisioners: small, with a lifecycle, no Jupyter inside.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.execute.outcome import Isolation
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps for one submission. ``None`` means "no cap" for that resource."""
+
+    memory_bytes: int | None = 4 * 1024**3
+    cpu_seconds: int | None = 600
+    processes: int | None = 256
+    file_bytes: int | None = 256 * 1024**2
+    output_bytes: int = 2 * 1024**2  # captured stdout/stderr kept per submission
+    cell_timeout: float = 60.0
+    total_timeout: float = 600.0
+
+
+class Launcher(abc.ABC):
+    """Builds the command that starts one kernel, and tears everything down afterwards.
+
+    One instance serves one submission: ``prepare`` → (runner starts ``wrap(argv)``
+    with ``env()``) → ``cleanup``.
+    """
+
+    @abc.abstractmethod
+    def prepare(self, workdir: Path, limits: Limits) -> None:
+        """Set up what the kernel needs (scratch folder permissions, cgroups, ...)."""
+
+    @abc.abstractmethod
+    def wrap(self, argv: list[str]) -> list[str]:
+        """Return the command line that runs ``argv`` inside the containment."""
+
+    @abc.abstractmethod
+    def env(self) -> dict[str, str]:
+        """The complete environment of the kernel (an allow-list, never the host's)."""
+
+    @abc.abstractmethod
+    def isolation(self) -> Isolation:
+        """What this launcher actually enforces, for the result's ``isolation`` record."""
+
+    @abc.abstractmethod
+    def cleanup(self) -> None:
+        """Kill every process the submission started, however it detached."""
+
+    def memory_exceeded(self) -> bool:
+        """Whether the kernel was stopped for using too much memory (if the launcher can tell)."""
+        return False

@@ -1,0 +1,87 @@
+"""Feedback in English and Traditional Chinese.
+
+Checks return ``Message`` values (a catalogue key and its parameters, or an
+exercise author's own localized text); reporters render them in the reader's
+language at the last moment, so one result serves every audience.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+LANGS = ("en", "zh-TW")
+DEFAULT_LANG = "en"
+
+CATALOG: dict[str, dict[str, str]] = {
+    # model checks
+    "model.none": {"en": "no Keras model was built", "zh-TW": "沒有建立任何 Keras 模型"},
+    "model.no_type": {"en": "no model with {types} layers was built", "zh-TW": "沒有建立含有 {types} 層的模型"},
+    "model.ok": {"en": "model built in cell {cell}: {layers} ({params:,} parameters)",
+                 "zh-TW": "第 {cell} 格建立的模型：{layers}（{params:,} 個參數）"},
+    "model.closest": {"en": "closest model (built in cell {cell}): {layers}", "zh-TW": "最接近的模型（第 {cell} 格建立）：{layers}"},
+    "model.layer_count": {"en": "expected {expected} layers after the input ({expected_types}), found {found} ({found_types})",
+                          "zh-TW": "輸入之後應有 {expected} 層（{expected_types}），實際有 {found} 層（{found_types}）"},
+    "model.layer_missing": {"en": "{label}: no such layer found", "zh-TW": "{label}：找不到這一層"},
+    "model.layer_type": {"en": "layer #{position}: expected {expected}, found {found}",
+                         "zh-TW": "第 {position} 層：應為 {expected}，實際為 {found}"},
+    "model.fake_class": {"en": "layer #{position} is a class named {name} that is not Keras' {name}",
+                         "zh-TW": "第 {position} 層是名為 {name} 的自訂類別，不是 Keras 的 {name}"},
+    "model.attr": {"en": "{label}: {attr} expected {expected}, found {found}",
+                   "zh-TW": "{label}：{attr} 應為 {expected}，實際為 {found}"},
+    "model.prop": {"en": "{prop} expected {expected}, found {found}", "zh-TW": "{prop} 應為 {expected}，實際為 {found}"},
+    "model.not_compiled": {"en": "the model was not compiled", "zh-TW": "模型沒有 compile"},
+    # answer checks
+    "answer.missing": {"en": "answer to question {question} not found", "zh-TW": "找不到第 {question} 題的答案"},
+    "answer.ok": {"en": "answer to question {question} accepted", "zh-TW": "第 {question} 題答案正確"},
+    "answer.partial": {"en": "answer to question {question} is partly right", "zh-TW": "第 {question} 題答案部分正確"},
+    "answer.wrong": {"en": "answer to question {question} (\u201c{excerpt}\u201d) is not the expected answer",
+                     "zh-TW": "第 {question} 題的答案（「{excerpt}」）不正確"},
+    # run-level notes
+    "run.cut_short": {"en": "the run was cut short ({status}): checks were graded on what was built before that",
+                      "zh-TW": "執行被提前中止（{status}）：只依中止前建立的內容評分"},
+    "run.cell_error": {"en": "cell {cell} raised {name}: {value}", "zh-TW": "第 {cell} 格發生 {name}：{value}"},
+    "run.cell_timeout": {"en": "cell {cell} did not finish within {seconds:g} s", "zh-TW": "第 {cell} 格在 {seconds:g} 秒內沒有執行完"},
+    "check.hidden": {"en": "hidden check", "zh-TW": "隱藏的評分項目"},
+    "isolation.partial": {"en": "this run was not fully isolated ({layers}); see `grader doctor`",
+                          "zh-TW": "本次執行未完全隔離（{layers}）；請執行 `grader doctor`"},
+}
+
+
+def normalise_lang(lang: str | None) -> str:
+    if not lang:
+        return DEFAULT_LANG
+    low = lang.replace("_", "-").lower()
+    if low.startswith("zh"):
+        return "zh-TW"
+    return "en"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A catalogue key with parameters, or literal per-language text (``key is None``)."""
+
+    key: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    text: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, key: str, **params: Any) -> "Message":
+        if key not in CATALOG:
+            raise KeyError(f"no message {key!r} in the catalogue")
+        return cls(key=key, params=params)
+
+    @classmethod
+    def literal(cls, text: Mapping[str, str]) -> "Message":
+        return cls(text=dict(text))
+
+    def render(self, lang: str = DEFAULT_LANG) -> str:
+        lang = normalise_lang(lang)
+        if self.key is None:
+            return self.text.get(lang) or self.text.get(DEFAULT_LANG) or next(iter(self.text.values()), "")
+        template = CATALOG[self.key].get(lang) or CATALOG[self.key][DEFAULT_LANG]
+        return template.format(**self.params)
+
+
+def join(messages: list[Message], lang: str) -> str:
+    return "; ".join(m.render(lang) for m in messages)

@@ -1,0 +1,1 @@
+"""Stage 4: judge the evidence against an exercise's declarative checks (no TensorFlow here)."""

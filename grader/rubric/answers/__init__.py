@@ -1,0 +1,1 @@
+"""Finding and judging the answers students write in prose."""

@@ -1,0 +1,120 @@
+"""Recognise a template's text without keeping a copy of it.
+
+A template's lines are stored as short hashes of their *normalised* form
+(markup, numbering, case and white space removed). A line of a submission
+whose hash is in the set is template text, not the student's; a line that
+*starts with* a hashed question prompt is that question's anchor, and what
+follows the prompt on the same line is the start of the answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from grader.errors import SpecError
+
+FORMAT = "keras-grader.fingerprints/1"
+# Leading markdown/markup and an enumeration label such as "1.", "(2)", "3、", "Q4:".
+_LEAD = re.compile(r"^[\s#>*\-+`|]*(?:(?:q|question|問題|题|題)?\s*\(?\d{1,2}\s*[.、:：)）]\s*)?", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]{0,40}>")
+_DROP = set(" \t\r\n*_`#>|~\u3000")
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """Return the normalised text and, for each of its characters, the raw index it came from."""
+    text = _TAG.sub(lambda m: " " * len(m.group()), text)
+    lead = _LEAD.match(text)
+    start = lead.end() if lead else 0
+    chars: list[str] = []
+    where: list[int] = []
+    for i in range(start, len(text)):
+        for ch in unicodedata.normalize("NFKC", text[i]).lower():
+            if ch in _DROP:
+                continue
+            chars.append(ch)
+            where.append(i)
+    return "".join(chars), where
+
+
+def digest(normalised: str) -> str:
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class QuestionPrint:
+    question: int
+    chars: int
+    sha: str
+
+
+@dataclass
+class Fingerprints:
+    lines: set[str] = field(default_factory=set)
+    questions: list[QuestionPrint] = field(default_factory=list)
+
+    def is_template(self, text: str) -> bool:
+        norm, _ = normalise(text)
+        return not norm or digest(norm) in self.lines
+
+    def question_at(self, text: str) -> tuple[int, str] | None:
+        """If ``text`` starts with a known question prompt: (question, rest of the line)."""
+        norm, where = normalise(text)
+        for q in self.questions:
+            if len(norm) >= q.chars and digest(norm[: q.chars]) == q.sha:
+                rest = text[where[q.chars - 1] + 1:] if q.chars else text
+                return q.question, rest
+        return None
+
+    def update(self, other: "Fingerprints") -> None:
+        self.lines |= other.lines
+        self.questions.extend(other.questions)
+
+    # ------------------------------------------------------------------ files
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], questions: dict[int, re.Pattern[str]] | None = None) -> "Fingerprints":
+        """Fingerprint every line of ``texts``; lines matching ``questions[n]`` become prompts of question n."""
+        fp = cls()
+        for text in texts:
+            for line in text.splitlines():
+                norm, _ = normalise(line)
+                if not norm:
+                    continue
+                for number, pattern in (questions or {}).items():
+                    if pattern.search(line):
+                        prompt = QuestionPrint(number, len(norm), digest(norm))
+                        if prompt not in fp.questions:
+                            fp.questions.append(prompt)
+                        break
+                else:
+                    fp.lines.add(digest(norm))
+        return fp
+
+    def dump(self, path: Path, *, provenance: str) -> None:
+        doc = {"format": FORMAT, "provenance": provenance,
+               "questions": [{"question": q.question, "chars": q.chars, "sha": q.sha} for q in self.questions],
+               "lines": sorted(self.lines)}
+        path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "Fingerprints":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SpecError(f"cannot read fingerprints: {exc}", where=str(path),
+                            hint="regenerate it with `python -m grader.tools.fingerprint`") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise SpecError(f"not a fingerprint file (format must be {FORMAT!r})", where=str(path),
+                            hint="regenerate it with `python -m grader.tools.fingerprint`")
+        try:
+            questions = [QuestionPrint(int(q["question"]), int(q["chars"]), str(q["sha"])) for q in doc["questions"]]
+            lines = {str(x) for x in doc["lines"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SpecError(f"malformed fingerprint entry: {exc}", where=str(path)) from None
+        return cls(lines=lines, questions=questions)

@@ -1,0 +1,80 @@
+"""Find each question's answer in the student's prose.
+
+Students answer in three layouts, all seen in real submissions:
+
+* under (or on the same line as) each question prompt;
+* after the whole list of prompts, as a numbered list ("1. ...", "#2、...", "Q3: ...");
+* after the whole list of prompts, one unnumbered line per question, in order.
+
+Prompts are recognised by their fingerprints (see ``fingerprint.py``); other
+template lines are skipped, so only what the student wrote is ever matched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from grader.rubric.answers.fingerprint import Fingerprints
+from grader.submission.prose import ProseLine
+
+_LABEL = re.compile(
+    r"^[\s#>*\-+`|]*(?:q|a|ans|answer|問題|问题|題|题|第)?\s*(?P<n>\d)\s*(?:題|题)?\s*[.、:：)）]\s*(?P<rest>.*)$",
+    re.IGNORECASE)
+_FILLER = re.compile(r"^[\W_]*(?:ans(?:wer)?s?|a|答案?|解答|回答|作答)?[\W_]*$", re.IGNORECASE)
+
+
+@dataclass
+class Answer:
+    question: int
+    lines: list[ProseLine] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines).strip()
+
+    @property
+    def cells(self) -> list[int]:
+        return sorted({line.cell for line in self.lines})
+
+
+def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions: int) -> dict[int, Answer]:
+    answers = {n: Answer(n) for n in range(1, questions + 1)}
+    current: int | None = None
+    pending: list[int] = []  # prompts seen back to back, still waiting for their answers
+
+    def add(n: int, line: ProseLine, text: str) -> None:
+        if text.strip() and not _FILLER.match(text):
+            answers[n].lines.append(ProseLine(line.cell, line.line, text.strip(), line.source))
+
+    for line in lines:
+        anchor = fingerprints.question_at(line.text)
+        if anchor and anchor[0] in answers:
+            current, rest = anchor
+            if pending and current != pending[-1] + 1:
+                pending = []
+            pending.append(current)
+            if rest.strip() and not _FILLER.match(rest):
+                add(current, line, rest)
+                pending = []
+            continue
+        label = _LABEL.match(line.text)
+        template = fingerprints.is_template(line.text)
+        # A bare "1." is template-like once normalised, but it is the student's numbering.
+        if label and 1 <= int(label.group("n")) <= questions and (not label.group("rest").strip() or not template):
+            current = int(label.group("n"))
+            pending = []
+            add(current, line, label.group("rest"))
+            continue
+        if template or _FILLER.match(line.text):
+            continue
+        if len(pending) > 1:
+            # Unnumbered answers after a block of prompts: one line per question, in order.
+            # Comments of code pasted there are not answers: numbered ones were handled above.
+            if line.source not in ("comment", "string"):
+                add(pending.pop(0), line, line.text)
+            continue
+        pending = []
+        if current is not None:
+            add(current, line, line.text)
+    return answers

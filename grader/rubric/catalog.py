@@ -1,0 +1,61 @@
+"""Where exercises live, and which one a submission is for.
+
+Search path: ``$KERAS_GRADER_EXERCISES`` (folders separated by ``os.pathsep``),
+then the ``exercises/`` folder of this checkout.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+from grader.errors import ExerciseNotFound
+from grader.rubric.spec import SPEC_FILE, Exercise, load_exercise
+from grader.submission.model import Submission
+
+_REPO_EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
+
+
+def search_path() -> list[Path]:
+    paths = [Path(p) for p in os.environ.get("KERAS_GRADER_EXERCISES", "").split(os.pathsep) if p]
+    if _REPO_EXERCISES.is_dir():
+        paths.append(_REPO_EXERCISES)
+    return paths
+
+
+def exercise_folders() -> dict[str, Path]:
+    """Exercise id -> folder; an earlier folder on the search path wins."""
+    found: dict[str, Path] = {}
+    for root in search_path():
+        if root.is_dir():
+            for spec in sorted(root.glob(f"*/{SPEC_FILE}")):
+                found.setdefault(spec.parent.name, spec.parent)
+    return found
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    folders = exercise_folders()
+    if exercise_id not in folders:
+        known = ", ".join(sorted(folders)) or "none"
+        raise ExerciseNotFound(f"no exercise {exercise_id!r} (installed: {known})",
+                               hint="`grader exercises` lists them; set KERAS_GRADER_EXERCISES to add a folder")
+    return load_exercise(folders[exercise_id])
+
+
+def infer_exercise(submission: Submission) -> Exercise:
+    """Pick the exercise from notebook metadata, else from the file name."""
+    meta = submission.metadata.get("keras_grader", {})
+    if isinstance(meta, dict) and isinstance(meta.get("exercise"), str):
+        return get_exercise(meta["exercise"])
+    name = submission.path.name.lower()
+    matches = []
+    for exercise_id, folder in exercise_folders().items():
+        exercise = load_exercise(folder)
+        if any(fnmatch.fnmatch(name, pattern.lower()) for pattern in exercise.match):
+            matches.append(exercise)
+    if len(matches) == 1:
+        return matches[0]
+    detail = "several exercises match it" if matches else "it matches no installed exercise"
+    raise ExerciseNotFound(f"cannot tell which exercise {submission.path.name!r} is for: {detail}",
+                           hint="pass --exercise ID (see `grader exercises`)")

@@ -1,0 +1,84 @@
+"""What every check kind shares: identity, points, feedback text, and a registry by kind.
+
+A new kind of check is a new subclass in its own file with a ``kind`` name;
+the spec loader finds it in ``Check.registry``. Each kind parses its own table
+(``from_spec``) and writes it back (``to_spec``), a round trip tested for all
+kinds at once.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+from grader.execute.outcome import ExecutionOutcome
+from grader.harvest.schema import Harvest
+from grader.i18n import Message
+from grader.rubric.answers.segment import Answer
+
+Text = Mapping[str, str]  # language -> text
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the grader measured about one submission; checks read only this."""
+
+    harvest: Harvest
+    answers: Mapping[int, Answer]
+    outcome: ExecutionOutcome
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's result before it is given its identity and points."""
+
+    fraction: float  # 0.0 .. 1.0 of the check's points
+    message: Message
+    details: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check(abc.ABC):
+    id: str
+    title: Text
+    points: float
+    hidden: bool = False
+    hint: Text = field(default_factory=dict)
+    feedback_pass: Text = field(default_factory=dict)
+    feedback_fail: Text = field(default_factory=dict)
+
+    kind: ClassVar[str]
+    registry: ClassVar[dict[str, type["Check"]]] = {}
+    #: keys of the check's table this kind understands, besides the common ones
+    own_keys: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not getattr(cls, "__abstractmethods__", None):
+            Check.registry[cls.kind] = cls
+
+    @abc.abstractmethod
+    def evaluate(self, evidence: Evidence) -> Verdict:
+        """Judge the evidence. Must not raise on odd evidence: say what was found instead."""
+
+    @classmethod
+    @abc.abstractmethod
+    def parse_own(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """Parse this kind's own keys into constructor arguments (raise SpecError with ``where``)."""
+
+    @abc.abstractmethod
+    def own_spec(self) -> dict[str, Any]:
+        """This kind's own keys, as they would be written in the spec."""
+
+    def to_spec(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"id": self.id, "kind": self.kind, "points": self.points, "title": dict(self.title)}
+        if self.hidden:
+            table["hidden"] = True
+        if self.hint:
+            table["hint"] = dict(self.hint)
+        feedback = {k: dict(v) for k, v in (("pass", self.feedback_pass), ("fail", self.feedback_fail)) if v}
+        if feedback:
+            table["feedback"] = feedback
+        table.update(self.own_spec())
+        return table

@@ -1,0 +1,244 @@
+"""``kind = "model"``: some Keras model built during the run has the expected layers and properties.
+
+Every model the run built is a candidate (students reuse the name ``model``,
+so the one the namespace holds at the end is often not the one we want).
+The check passes when one candidate satisfies everything; otherwise it reports
+the differences of the closest candidate, e.g. "Conv2D #2: filters expected
+64, found 32".
+
+Spec keys (all optional except ``layers`` or a property)::
+
+    match = "exact"            # exact | subsequence | unordered
+    layers = [ {type = "Conv2D", filters = 32, kernel_size = [3, 3]}, ... ]
+    input_shape = [224, 224, 3]     # per-sample shapes: no batch dimension
+    output_shape = [220, 220, 64]
+    total_params = 19392            # or any constraint: {min = .., max = ..}
+    trainable_params = 19392
+    compile = {optimizer = "Adadelta", loss = "categorical_crossentropy"}
+    partial = false                 # true: points in proportion to what is satisfied
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+from grader.errors import SpecError
+from grader.harvest.schema import LayerFacts, ModelFacts
+from grader.i18n import Message
+from grader.rubric.checks.base import Check, Evidence, Verdict
+from grader.rubric.constraints import Constraint, show
+
+MATCH_MODES = ("exact", "subsequence", "unordered")
+_PROPERTIES = ("input_shape", "output_shape", "total_params", "trainable_params")
+_COMPILE_KEYS = ("optimizer", "loss", "metrics", "learning_rate")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    type: Constraint
+    attrs: Mapping[str, Constraint]
+
+    def type_name(self) -> str:
+        if self.type.kind == "exact":
+            return str(self.type.value)
+        if self.type.kind == "one_of":
+            return "/".join(map(str, self.type.value))
+        return "layer"
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"type": self.type.to_spec(), **{k: c.to_spec() for k, c in self.attrs.items()}}
+
+
+@dataclass(frozen=True)
+class _Finding:
+    ok: bool
+    message: Message | None = None
+
+
+def _layer_value(layer: LayerFacts, attr: str) -> Any:
+    if attr == "output_shape":
+        shape = layer.output_shape
+        return tuple(shape[1:]) if isinstance(shape, tuple) and shape and not isinstance(shape[0], tuple) else shape
+    if attr == "params":
+        return layer.params
+    return layer.config.get(attr)
+
+
+def _describe_layers(layers: tuple[LayerFacts, ...]) -> str:
+    return ", ".join(layer.keras_type or f"{layer.class_name} (not Keras)" for layer in layers) or "no layers"
+
+
+@dataclass(frozen=True)
+class ModelCheck(Check):
+    kind: ClassVar[str] = "model"
+    own_keys: ClassVar[frozenset[str]] = frozenset({"match", "layers", "compile", "partial", *_PROPERTIES})
+
+    match: str = "exact"
+    layers: tuple[LayerSpec, ...] = ()
+    properties: Mapping[str, Constraint] = field(default_factory=dict)
+    compile: Mapping[str, Constraint] = field(default_factory=dict)
+    partial: bool = False
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, evidence: Evidence) -> Verdict:
+        models = evidence.harvest.models
+        if not models:
+            return Verdict(0.0, Message.of("model.none"))
+        wanted_types = {spec.type_name() for spec in self.layers if spec.type.kind != "any"}
+        scored = [(self._judge(m), m) for m in models]
+        # Most constraints satisfied wins; among equals, the model built last.
+        findings, best = max(scored, key=lambda pair: (sum(f.ok for f in pair[0]), pair[1].uid))
+        total = len(findings)
+        satisfied = sum(f.ok for f in findings)
+        if satisfied == total:
+            return Verdict(1.0, Message.of("model.ok", cell=_cell_label(best), layers=_describe_layers(best.body()),
+                                           params=best.total_params))
+        relevant = [m for m in models if any(layer.keras_type in wanted_types for layer in m.body())]
+        if wanted_types and not relevant:
+            return Verdict(0.0, Message.of("model.no_type", types=", ".join(sorted(wanted_types))))
+        problems = tuple(f.message for f in findings if not f.ok and f.message is not None)
+        fraction = satisfied / total if self.partial and total else 0.0
+        closest = Message.of("model.closest", cell=_cell_label(best), layers=_describe_layers(best.body()))
+        return Verdict(fraction, problems[0] if problems else closest, details=problems[1:] + (closest,))
+
+    def _judge(self, model: ModelFacts) -> list[_Finding]:
+        findings = self._judge_layers(model.body())
+        for prop, constraint in self.properties.items():
+            found = _model_property(model, prop)
+            ok = constraint.ok(found)
+            findings.append(_Finding(ok, None if ok else Message.of(
+                "model.prop", prop=prop.replace("_", " "), expected=constraint.describe(), found=show(found))))
+        if self.compile:
+            if model.compile is None:
+                findings.append(_Finding(False, Message.of("model.not_compiled")))
+            else:
+                for key, constraint in self.compile.items():
+                    found = _compile_value(model, key)
+                    ok = constraint.ok(found)
+                    findings.append(_Finding(ok, None if ok else Message.of(
+                        "model.prop", prop=f"compile {key}", expected=constraint.describe(), found=show(found))))
+        return findings
+
+    def _judge_layers(self, body: tuple[LayerFacts, ...]) -> list[_Finding]:
+        if not self.layers:
+            return []
+        findings: list[_Finding] = []
+        if self.match == "exact":
+            ok = len(body) == len(self.layers)
+            findings.append(_Finding(ok, None if ok else Message.of(
+                "model.layer_count", expected=len(self.layers),
+                expected_types=", ".join(s.type_name() for s in self.layers),
+                found=len(body), found_types=_describe_layers(body))))
+            pairs = list(zip(self.layers, body)) + [(s, None) for s in self.layers[len(body):]]
+        else:
+            pairs = self._align(body)
+        ordinals: dict[str, int] = {}
+        for position, (spec, layer) in enumerate(pairs, 1):
+            name = spec.type_name()
+            ordinals[name] = ordinals.get(name, 0) + 1
+            label = f"{name} #{ordinals[name]}"
+            findings.extend(self._judge_layer(spec, layer, label, body.index(layer) + 1 if layer else position))
+        return findings
+
+    def _align(self, body: tuple[LayerFacts, ...]) -> list[tuple[LayerSpec, LayerFacts | None]]:
+        """Pair each expected layer with a found one: in order (subsequence) or anywhere (unordered)."""
+        used: set[int] = set()
+        pairs: list[tuple[LayerSpec, LayerFacts | None]] = []
+        start = 0
+        for spec in self.layers:
+            candidates = [i for i in range(start if self.match == "subsequence" else 0, len(body))
+                          if i not in used and spec.type.ok(body[i].keras_type)]
+            if not candidates:
+                pairs.append((spec, None))
+                continue
+            best = max(candidates, key=lambda i: (sum(c.ok(_layer_value(body[i], a)) for a, c in spec.attrs.items()), -i))
+            used.add(best)
+            start = best + 1
+            pairs.append((spec, body[best]))
+        return pairs
+
+    def _judge_layer(self, spec: LayerSpec, layer: LayerFacts | None, label: str, position: int) -> list[_Finding]:
+        if layer is None:
+            return [_Finding(False, Message.of("model.layer_missing", label=label))] + [_Finding(False)] * len(spec.attrs)
+        if not spec.type.ok(layer.keras_type):
+            if layer.keras_type is None and spec.type.ok(layer.class_name):
+                message = Message.of("model.fake_class", position=position, name=layer.class_name)
+            else:
+                message = Message.of("model.layer_type", position=position, expected=spec.type_name(),
+                                     found=layer.keras_type or f"{layer.class_name} (not Keras)")
+            return [_Finding(False, message)] + [_Finding(False)] * len(spec.attrs)
+        findings = [_Finding(True)]
+        for attr, constraint in spec.attrs.items():
+            found = _layer_value(layer, attr)
+            ok = constraint.ok(found)
+            findings.append(_Finding(ok, None if ok else Message.of(
+                "model.attr", label=label, attr=attr, expected=constraint.describe(), found=show(found))))
+        return findings
+
+    # ------------------------------------------------------------------ spec round trip
+
+    @classmethod
+    def parse_own(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+        match = table.get("match", "exact")
+        if match not in MATCH_MODES:
+            raise SpecError(f"match must be one of {MATCH_MODES}, found {match!r}", where=f"{where}.match")
+        raw_layers = table.get("layers", [])
+        if not isinstance(raw_layers, list):
+            raise SpecError("layers must be a list of tables", where=f"{where}.layers",
+                            hint='layers = [{type = "Conv2D", filters = 32}]')
+        layers = []
+        for i, raw in enumerate(raw_layers):
+            at = f"{where}.layers[{i}]"
+            if not isinstance(raw, dict) or "type" not in raw:
+                raise SpecError("each layer needs a type", where=at, hint='e.g. {type = "Conv2D", filters = 32}')
+            attrs = {k: Constraint.parse(v, f"{at}.{k}") for k, v in raw.items() if k != "type"}
+            layers.append(LayerSpec(Constraint.parse(raw["type"], f"{at}.type"), attrs))
+        properties = {p: Constraint.parse(table[p], f"{where}.{p}") for p in _PROPERTIES if p in table}
+        raw_compile = table.get("compile", {})
+        if not isinstance(raw_compile, dict) or set(raw_compile) - set(_COMPILE_KEYS):
+            raise SpecError(f"compile must be a table with keys among {_COMPILE_KEYS}", where=f"{where}.compile")
+        compile_ = {k: Constraint.parse(v, f"{where}.compile.{k}") for k, v in raw_compile.items()}
+        if not layers and not properties and not compile_:
+            raise SpecError("a model check needs layers, a property or compile settings to check",
+                            where=where, hint="add e.g. layers = [...] or output_shape = [...]")
+        partial = table.get("partial", False)
+        if not isinstance(partial, bool):
+            raise SpecError("partial must be true or false", where=f"{where}.partial")
+        return {"match": match, "layers": tuple(layers), "properties": properties, "compile": compile_,
+                "partial": partial}
+
+    def own_spec(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"match": self.match, "layers": [s.to_spec() for s in self.layers]}
+        table.update({k: c.to_spec() for k, c in self.properties.items()})
+        if self.compile:
+            table["compile"] = {k: c.to_spec() for k, c in self.compile.items()}
+        if self.partial:
+            table["partial"] = True
+        return table
+
+
+def _cell_label(model: ModelFacts) -> str:
+    return "?" if model.cell is None else str(model.cell + 1)
+
+
+def _model_property(model: ModelFacts, prop: str) -> Any:
+    if prop in ("input_shape", "output_shape"):
+        shapes = model.input_shapes if prop == "input_shape" else model.output_shapes
+        if len(shapes) != 1:
+            return tuple(tuple(s[1:]) for s in shapes) or None
+        return tuple(shapes[0][1:])
+    return getattr(model, prop)
+
+
+def _compile_value(model: ModelFacts, key: str) -> Any:
+    facts = model.compile
+    assert facts is not None
+    if key == "optimizer":
+        return facts.optimizer
+    if key == "learning_rate":
+        return facts.optimizer_config.get("learning_rate")
+    if key == "metrics":
+        return tuple(facts.metrics)
+    return facts.loss

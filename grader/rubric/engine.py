@@ -1,0 +1,53 @@
+"""Score a run's evidence against an exercise's checks. Pure: no Jupyter, no TensorFlow."""
+
+from __future__ import annotations
+
+from grader.execute.outcome import CellState, ExecutionOutcome, Status
+from grader.i18n import Message
+from grader.rubric.answers.segment import locate_answers
+from grader.rubric.checks import Evidence
+from grader.rubric.result import CheckResult, GradeResult
+from grader.rubric.spec import Exercise
+from grader.submission.model import Submission
+from grader.submission.prose import prose_lines
+
+
+def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionOutcome,
+          submission_name: str | None = None) -> GradeResult:
+    """Judge every check. A submission that could not be loaded (``None``) scores zero everywhere."""
+    answers = {}
+    if submission is not None and exercise.answers is not None:
+        answers = locate_answers(prose_lines(submission), exercise.answers.fingerprints, exercise.answers.questions)
+    evidence = Evidence(harvest=outcome.harvest, answers=answers, outcome=outcome)
+    results = []
+    for check in exercise.checks:
+        verdict = check.evaluate(evidence)
+        fraction = min(max(verdict.fraction, 0.0), 1.0)
+        message = verdict.message
+        custom = check.feedback_pass if fraction >= 1.0 else check.feedback_fail
+        details = verdict.details
+        if custom:
+            message, details = Message.literal(custom), (verdict.message, *verdict.details)
+        results.append(CheckResult(id=check.id, title=check.title, points=round(check.points * fraction, 4),
+                                   max_points=check.points, message=message, details=details,
+                                   hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden))
+    name = submission_name or (str(submission.path) if submission is not None else "?")
+    return GradeResult(exercise=exercise.id, submission=name, checks=tuple(results), outcome=outcome,
+                       notes=tuple(run_notes(outcome)))
+
+
+def run_notes(outcome: ExecutionOutcome) -> list[Message]:
+    """What the student should know about the run itself: failed cells, a cut-short run."""
+    notes = []
+    if outcome.status.cut_short:
+        notes.append(Message.of("run.cut_short", status=outcome.status.value))
+    for cell in outcome.cells:
+        if cell.state == CellState.ERROR:
+            notes.append(Message.of("run.cell_error", cell=cell.index + 1, name=cell.error_name or "Error",
+                                    value=(cell.error_value or "").splitlines()[0][:200] if cell.error_value else ""))
+        elif cell.state == CellState.TIMEOUT:
+            notes.append(Message.of("run.cell_timeout", cell=cell.index + 1, seconds=round(cell.seconds, 1)))
+    if outcome.status != Status.INVALID_SUBMISSION and not outcome.isolation.complete:
+        missing = [k for k, v in outcome.isolation.as_dict().items() if v == "none"]
+        notes.append(Message.of("isolation.partial", layers="no " + ", no ".join(missing)))
+    return notes

@@ -1,0 +1,264 @@
+"""Exercises as data: parse and validate an ``exercise.toml``.
+
+A TA writes a new exercise as a folder holding ``exercise.toml`` (this format)
+and a template notebook; no Python. Every mistake is reported with the file,
+the line of the table it is in, the key path and what to write instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from grader.errors import SpecError
+from grader.rubric.answers.fingerprint import Fingerprints
+from grader.rubric.checks import Check
+
+SPEC_FILE = "exercise.toml"
+_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B)?\s*$", re.IGNORECASE)
+_UNITS = {None: 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+_COMMON_CHECK_KEYS = {"id", "kind", "points", "title", "hidden", "hint", "feedback"}
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    cell_timeout: float = 60.0
+    total_timeout: float = 600.0
+    memory_bytes: int = 4 * 1024**3
+    training_steps: int | None = None  # cap on batches per epoch in fit(), when the checks don't need training
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    questions: int
+    fingerprints: Fingerprints
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: Mapping[str, str]
+    folder: Path
+    checks: tuple[Check, ...]
+    match: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+    template: Path | None = None
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)
+    answers: AnswerSettings | None = None
+    digest: str = ""  # of the spec and every file it names: part of the batch cache key
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+
+def load_exercise(folder: Path) -> Exercise:
+    path = folder / SPEC_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read the spec: {exc.strerror}", where=str(path),
+                        hint=f"an exercise folder needs an {SPEC_FILE}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"not valid TOML: {exc}", where=str(path), hint="check quotes, brackets and commas on that line") from None
+    return _Parser(path, text).exercise(doc)
+
+
+class _Parser:
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.text = text
+        self.folder = path.parent
+        self.hasher = hashlib.sha256(text.encode("utf-8"))
+
+    def fail(self, message: str, key: str, hint: str | None = None) -> SpecError:
+        return SpecError(message, where=self._where(key), hint=hint)
+
+    def _where(self, key: str) -> str:
+        """``file:line (key)``, the line being that of the table the key lives in."""
+        line = None
+        m = re.match(r"checks\[(\d+)\]", key)
+        if m:
+            headers = [i for i, ln in enumerate(self.text.splitlines(), 1) if ln.strip() == "[[checks]]"]
+            if int(m.group(1)) < len(headers):
+                line = headers[int(m.group(1))]
+        else:
+            section = key.split(".")[0]
+            for i, ln in enumerate(self.text.splitlines(), 1):
+                if ln.strip() == f"[{section}]":
+                    line = i
+                    break
+        return f"{self.path}:{line} ({key})" if line else f"{self.path} ({key})"
+
+    # ------------------------------------------------------------------ sections
+
+    def exercise(self, doc: dict[str, Any]) -> Exercise:
+        self._known(doc, {"exercise", "execution", "answers", "checks"}, "")
+        meta = self._table(doc, "exercise", required=True)
+        self._known(meta, {"id", "title", "match", "files", "template"}, "exercise")
+        ex_id = meta.get("id")
+        if not isinstance(ex_id, str) or not _ID.match(ex_id):
+            raise self.fail(f"id must be lower-case letters, digits, '-' or '_', found {ex_id!r}", "exercise.id",
+                            hint='e.g. id = "day096"')
+        if ex_id != self.folder.name:
+            raise self.fail(f"id {ex_id!r} differs from the folder name {self.folder.name!r}", "exercise.id",
+                            hint="rename the folder or the id so that they agree")
+        title = self._text(meta.get("title", ex_id), "exercise.title")
+        match = self._strings(meta.get("match", []), "exercise.match")
+        files = tuple(self._file(p, f"exercise.files[{i}]") for i, p in enumerate(self._strings(meta.get("files", []), "exercise.files")))
+        template = self._file(meta["template"], "exercise.template") if "template" in meta else None
+        execution = self._execution(self._table(doc, "execution"))
+        answers = self._answers(self._table(doc, "answers"), template)
+        checks = self._checks(doc.get("checks"), answers)
+        return Exercise(id=ex_id, title=title, folder=self.folder, checks=checks, match=match, files=files,
+                        template=template, execution=execution, answers=answers, digest=self.hasher.hexdigest())
+
+    def _execution(self, table: dict[str, Any]) -> ExecutionSettings:
+        self._known(table, {"cell_timeout", "total_timeout", "memory", "training_steps"}, "execution")
+        defaults = ExecutionSettings()
+        cell = self._positive(table.get("cell_timeout", defaults.cell_timeout), "execution.cell_timeout")
+        total = self._positive(table.get("total_timeout", defaults.total_timeout), "execution.total_timeout")
+        memory = table.get("memory", defaults.memory_bytes)
+        if isinstance(memory, str):
+            m = _SIZE.match(memory)
+            if not m:
+                raise self.fail(f"cannot read memory size {memory!r}", "execution.memory", hint='e.g. memory = "4GiB"')
+            memory = int(float(m.group(1)) * _UNITS[m.group(2).lower() if m.group(2) else None])
+        memory = int(self._positive(memory, "execution.memory"))
+        steps = table.get("training_steps")
+        if steps is not None:
+            steps = int(self._positive(steps, "execution.training_steps"))
+        return ExecutionSettings(cell_timeout=cell, total_timeout=total, memory_bytes=memory, training_steps=steps)
+
+    def _answers(self, table: dict[str, Any], template: Path | None) -> AnswerSettings | None:
+        if not table:
+            return None
+        self._known(table, {"questions", "fingerprints", "prompts"}, "answers")
+        questions = table.get("questions")
+        if not isinstance(questions, int) or questions < 1:
+            raise self.fail(f"questions must be a positive integer, found {questions!r}", "answers.questions")
+        prints = Fingerprints()
+        for i, name in enumerate(self._strings(table.get("fingerprints", []), "answers.fingerprints")):
+            prints.update(Fingerprints.load(self._file(name, f"answers.fingerprints[{i}]")))
+        prompts: dict[int, re.Pattern[str]] = {}
+        for key, pattern in self._table(table, "prompts").items():
+            if not key.isdigit() or not 1 <= int(key) <= questions:
+                raise self.fail(f"prompt key {key!r} is not a question number 1..{questions}", f"answers.prompts.{key}")
+            try:
+                prompts[int(key)] = re.compile(pattern)
+            except (re.error, TypeError) as exc:
+                raise self.fail(f"invalid regular expression: {exc}", f"answers.prompts.{key}") from None
+        if template is not None:
+            prints.update(Fingerprints.from_texts(_template_texts(template), prompts))
+        return AnswerSettings(questions=questions, fingerprints=prints)
+
+    def _checks(self, raw: Any, answers: AnswerSettings | None) -> tuple[Check, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("an exercise needs at least one [[checks]] table", "checks",
+                            hint='add [[checks]] with id, kind = "model" or "answer", points and title')
+        checks: list[Check] = []
+        seen: set[str] = set()
+        for i, table in enumerate(raw):
+            key = f"checks[{i}]"
+            if not isinstance(table, dict):
+                raise self.fail("each check must be a table", key)
+            check_id = table.get("id")
+            if not isinstance(check_id, str) or not _ID.match(check_id):
+                raise self.fail(f"check id must be lower-case letters, digits, '-' or '_', found {check_id!r}", f"{key}.id")
+            if check_id in seen:
+                raise self.fail(f"duplicate check id {check_id!r}", f"{key}.id", hint="ids become gradebook columns: make them unique")
+            seen.add(check_id)
+            kind = table.get("kind")
+            if kind not in Check.registry:
+                raise self.fail(f"unknown check kind {kind!r}", f"{key}.kind", hint=f"one of {sorted(Check.registry)}")
+            cls = Check.registry[kind]
+            self._known(table, _COMMON_CHECK_KEYS | cls.own_keys, key)
+            points = table.get("points")
+            if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
+                raise self.fail(f"points must be a positive number, found {points!r}", f"{key}.points")
+            hidden = table.get("hidden", False)
+            if not isinstance(hidden, bool):
+                raise self.fail("hidden must be true or false", f"{key}.hidden")
+            feedback = self._table(table, "feedback")
+            self._known(feedback, {"pass", "fail"}, f"{key}.feedback")
+            try:
+                own = cls.parse_own(table, key)
+            except SpecError as exc:
+                raise self.fail(exc.message, exc.where or key, exc.hint) from None
+            if kind == "answer":
+                if answers is None:
+                    raise self.fail("answer checks need an [answers] section", f"{key}.question",
+                                    hint="add [answers] with questions = N (and fingerprints or a template)")
+                if own["question"] > answers.questions:
+                    raise self.fail(f"question {own['question']} is beyond answers.questions = {answers.questions}",
+                                    f"{key}.question")
+            checks.append(cls(id=check_id, title=self._text(table.get("title", check_id), f"{key}.title"),
+                              points=float(points), hidden=hidden,
+                              hint=self._text(table["hint"], f"{key}.hint") if "hint" in table else {},
+                              feedback_pass=self._text(feedback["pass"], f"{key}.feedback.pass") if "pass" in feedback else {},
+                              feedback_fail=self._text(feedback["fail"], f"{key}.feedback.fail") if "fail" in feedback else {},
+                              **own))
+        return tuple(checks)
+
+    # ------------------------------------------------------------------ value helpers
+
+    def _known(self, table: Mapping[str, Any], allowed: set[str], key: str) -> None:
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            where = f"{key}.{unknown[0]}" if key else unknown[0]
+            raise self.fail(f"unknown key {unknown[0]!r}", where, hint=f"allowed here: {', '.join(sorted(allowed))}")
+
+    def _table(self, doc: Mapping[str, Any], key: str, required: bool = False) -> dict[str, Any]:
+        value = doc.get(key, None)
+        if value is None:
+            if required:
+                raise self.fail(f"missing [{key}] table", key)
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(f"{key} must be a table", key)
+        return value
+
+    def _text(self, value: Any, key: str) -> dict[str, str]:
+        if isinstance(value, str):
+            return {"en": value}
+        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+            bad = set(value) - {"en", "zh-TW"}
+            if bad:
+                raise self.fail(f"unknown language {sorted(bad)[0]!r}", key, hint="languages: en, zh-TW")
+            return dict(value)
+        raise self.fail("expected a text or a table of texts by language", key, hint='e.g. {en = "...", zh-TW = "..."}')
+
+    def _strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail("expected a list of strings", key)
+        return tuple(value)
+
+    def _positive(self, value: Any, key: str) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise self.fail(f"expected a positive number, found {value!r}", key)
+        return float(value)
+
+    def _file(self, name: Any, key: str) -> Path:
+        if not isinstance(name, str):
+            raise self.fail("expected a file name", key)
+        path = (self.folder / name).resolve()
+        if self.folder.resolve() not in path.parents:
+            raise self.fail(f"{name!r} is outside the exercise folder", key, hint="keep exercise files inside its folder")
+        if not path.is_file():
+            raise self.fail(f"file {name!r} not found in {self.folder}", key)
+        self.hasher.update(name.encode() + b"\0" + path.read_bytes())
+        return path
+
+
+def _template_texts(template: Path) -> list[str]:
+    """Every cell's text of a template notebook (or script): none of it is the student's."""
+    from grader.submission.loader import load_submission
+
+    return [cell.source for cell in load_submission(template).cells]

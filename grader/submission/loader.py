@@ -1,0 +1,160 @@
+"""Load a notebook or a script into a Submission, or say precisely what is wrong with it.
+
+Students of this course often hand in files saved by Windows in Big5 (cp950);
+we decode those instead of rejecting them, and name the byte when we cannot.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tokenize
+from pathlib import Path
+
+from grader.errors import SubmissionError
+from grader.submission.model import Cell, Submission
+
+SUFFIXES = (".ipynb", ".py")
+_MAX_BYTES = 50 * 1024 * 1024
+# Encodings tried in order after UTF-8: cp950 is Microsoft's Big5, a superset of it.
+_FALLBACK_ENCODINGS = ("cp950", "big5hkscs")
+_CELL_MARKER = re.compile(r"^# ?%%(?P<rest>.*)$")
+
+
+def load_submission(path: str | Path) -> Submission:
+    """Read ``path`` (a ``.ipynb`` or ``.py``; a folder holding exactly one of them)."""
+    path = Path(path)
+    if path.is_dir():
+        path = _single_file_in(path)
+    if not path.exists():
+        raise SubmissionError("no such file", where=str(path), hint="check the path")
+    if path.suffix not in SUFFIXES:
+        raise SubmissionError(f"unsupported file type {path.suffix or '(none)'!r}", where=str(path),
+                              hint="hand in a Jupyter notebook (.ipynb) or a Python script (.py)")
+    data = path.read_bytes()
+    if len(data) > _MAX_BYTES:
+        raise SubmissionError(f"file is {len(data) // 2**20} MiB, more than {_MAX_BYTES // 2**20} MiB",
+                              where=str(path), hint="clear the notebook's outputs before handing it in")
+    if not data.strip():
+        raise SubmissionError("the file is empty", where=str(path),
+                              hint="save the notebook (File > Save) and hand it in again")
+    if path.suffix == ".ipynb":
+        return _load_notebook(path, data)
+    return _load_script(path, data)
+
+
+def _single_file_in(folder: Path) -> Path:
+    found = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and not p.name.startswith("."))
+    if len(found) != 1:
+        raise SubmissionError(f"expected one .ipynb or .py file in the folder, found {len(found)}",
+                              where=str(folder), hint="point at the file itself")
+    return found[0]
+
+
+def decode(data: bytes, where: str) -> tuple[str, str]:
+    """Return (text, encoding). UTF-8 first (with or without BOM), then Big5 variants."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    for encoding in _FALLBACK_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    line = data[: first_error.start].count(b"\n") + 1
+    raise SubmissionError(
+        f"the file is neither UTF-8 nor Big5: byte 0x{data[first_error.start]:02x} at line {line} "
+        f"(offset {first_error.start}) cannot be decoded",
+        where=where, hint="open the file in an editor and save it with UTF-8 encoding")
+
+
+def _load_notebook(path: Path, data: bytes) -> Submission:
+    import nbformat  # deferred: keeps `grader --help` fast
+
+    text, encoding = decode(data, str(path))
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        truncated = exc.pos >= len(text.rstrip()) - 1
+        raise SubmissionError(
+            f"not a valid notebook: JSON error at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+            + (" — the file looks truncated" if truncated else ""),
+            where=str(path), hint="re-download or re-save the notebook from Jupyter and hand it in again") from None
+    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+        raise SubmissionError("the file is JSON but not a Jupyter notebook (no 'cells')", where=str(path),
+                              hint="hand in the .ipynb file that Jupyter saved")
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        raise SubmissionError(f"unsupported notebook format version {major!r} (supported: 3 and 4)",
+                              where=str(path), hint="open and save the notebook with a current Jupyter")
+    try:
+        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+    except Exception as exc:  # nbformat raises many types for malformed structures
+        raise SubmissionError(f"not a valid notebook: {exc}", where=str(path),
+                              hint="open and save the notebook with Jupyter, then hand it in again") from None
+    cells = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        kind = cell.get("cell_type")
+        if kind not in ("code", "markdown", "raw"):
+            kind = "raw"
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        cells.append(Cell(index=index, kind=kind, source=str(source)))
+    return Submission(path=path, fmt="ipynb", cells=tuple(cells), encoding=encoding,
+                      metadata=dict(nb.get("metadata", {})), digest=Submission.digest_of(data))
+
+
+def _load_script(path: Path, data: bytes) -> Submission:
+    encoding = _declared_encoding(data)
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            text, encoding = decode(data, str(path))
+    else:
+        text, encoding = decode(data, str(path))
+    try:
+        compile(text, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise SubmissionError(f"the script has a syntax error at line {exc.lineno}: {exc.msg}",
+                              where=str(path), hint="run `python -m py_compile FILE` and fix the line it names") from None
+    except ValueError as exc:  # e.g. NUL bytes
+        raise SubmissionError(f"the script cannot be compiled: {exc}", where=str(path)) from None
+    return Submission(path=path, fmt="py", cells=split_script(text), encoding=encoding,
+                      digest=Submission.digest_of(data))
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """A PEP 263 coding cookie, if the script declares one."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return None
+    return None if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
+def split_script(text: str) -> tuple[Cell, ...]:
+    """Split a script on ``# %%`` markers (the VS Code / Jupytext convention).
+
+    Without markers the whole script is one code cell. ``# %% [markdown]``
+    cells become markdown with their leading ``# `` removed.
+    """
+    chunks: list[tuple[str, list[str]]] = [("code", [])]
+    for line in text.splitlines():
+        marker = _CELL_MARKER.match(line)
+        if marker:
+            kind = "markdown" if "[markdown]" in marker.group("rest") else "code"
+            chunks.append((kind, []))
+        else:
+            chunks[-1][1].append(line)
+    cells = []
+    for kind, lines in chunks:
+        if kind == "markdown":
+            lines = [re.sub(r"^# ?", "", ln) for ln in lines]
+        source = "\n".join(lines).strip("\n")
+        if source.strip() or (kind == "code" and len(chunks) == 1):
+            cells.append(Cell(index=len(cells), kind=kind, source=source))
+    return tuple(cells)

@@ -1,0 +1,64 @@
+"""The text a student *wrote*, line by line, from every kind of cell.
+
+Answers turn up in markdown, raw cells, code comments, bare strings and
+docstrings, and as plain prose typed into a code cell (which fails with a
+SyntaxError when run). Executable code is not prose: a pasted example's
+``x_train /= 255`` must not answer a question by itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+from grader.submission.model import Cell, Submission
+
+_MAGIC = re.compile(r"^\s*[%!]")
+
+
+@dataclass(frozen=True)
+class ProseLine:
+    cell: int
+    line: int  # 1-based line within the cell
+    text: str
+    source: str  # "markdown", "raw", "comment", "string", "plain"
+
+
+def prose_lines(submission: Submission) -> list[ProseLine]:
+    lines: list[ProseLine] = []
+    for cell in submission.cells:
+        lines.extend(cell_prose(cell))
+    return lines
+
+
+def cell_prose(cell: Cell) -> list[ProseLine]:
+    if cell.kind in ("markdown", "raw"):
+        return [ProseLine(cell.index, n, text, cell.kind) for n, text in enumerate(cell.source.splitlines(), 1)]
+    return _code_prose(cell)
+
+
+def _code_prose(cell: Cell) -> list[ProseLine]:
+    # IPython magics and shell escapes are valid in a notebook but not in Python.
+    source = "\n".join("" if _MAGIC.match(ln) else ln for ln in cell.source.splitlines())
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return [ProseLine(cell.index, n, re.sub(r"^\s*#+", "", text), "plain")
+                for n, text in enumerate(cell.source.splitlines(), 1)]
+    found: dict[int, ProseLine] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            for offset, text in enumerate(node.value.value.splitlines()):
+                line = node.lineno + offset
+                found[line] = ProseLine(cell.index, line, text, "string")
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                line = tok.start[0]
+                found[line] = ProseLine(cell.index, line, tok.string.lstrip("#"), "comment")
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return [found[k] for k in sorted(found)]

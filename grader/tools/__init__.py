@@ -1,0 +1,1 @@
+"""Command-line tools for exercise authors and maintainers (``python -m grader.tools.NAME``)."""
