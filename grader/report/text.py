@@ -1,0 +1,63 @@
+"""The terminal report: what a student reads after ``grader check``.
+
+Built as rich renderables from the result (data in, renderable out), so the
+same code prints to a terminal, to a file, or to a string in tests.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader.execute.outcome import Status
+from grader.i18n import normalise_lang
+from grader.rubric.result import GradeResult
+
+_HEAD = {
+    "en": {"check": "Check", "points": "Points", "feedback": "Feedback", "hint": "hint", "score": "Score",
+           "status": "status", "notes": "About the run", "hidden": "hidden check: counted, not shown"},
+    "zh-TW": {"check": "評分項目", "points": "分數", "feedback": "回饋", "hint": "提示", "score": "總分",
+              "status": "狀態", "notes": "執行狀況", "hidden": "隱藏的評分項目：計分但不顯示"},
+}
+
+
+def _fmt(points: float) -> str:
+    return f"{points:g}"
+
+
+def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -> RenderableType:
+    lang = normalise_lang(lang)
+    words = _HEAD[lang]
+    ok = result.full_marks
+    colour = "green" if ok else ("yellow" if result.status == Status.GRADED else "red")
+    header = Text.assemble(
+        (f"{words['score']}: {_fmt(result.score)} / {_fmt(result.max_score)}", f"bold {colour}"),
+        f"   {words['status']}: {result.status.value}   ", (result.submission, "dim"))
+    table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
+    table.add_column("", width=2, no_wrap=True)
+    table.add_column(words["check"], ratio=2)
+    table.add_column(words["points"], justify="right", no_wrap=True)
+    table.add_column(words["feedback"], ratio=5)
+    for check in result.checks:
+        mark = Text("✓", style="green") if check.passed else Text("✗", style="red")
+        title = check.title.get(lang) or check.title.get("en") or check.id
+        if check.hidden and not reveal_hidden:
+            feedback = Text(words["hidden"], style="dim")
+        else:
+            feedback = Text(check.message.render(lang))
+            for detail in check.details:
+                feedback.append("\n• " + detail.render(lang), style="dim")
+            if check.hint:
+                feedback.append(f"\n{words['hint']}: " + (check.hint.get(lang) or check.hint.get("en", "")), style="cyan")
+        table.add_row(mark, title, f"{_fmt(check.points)}/{_fmt(check.max_points)}", feedback)
+    parts: list[RenderableType] = [header, table]
+    notes = [n.render(lang) for n in result.notes]
+    if result.outcome.message and result.status != Status.GRADED:
+        notes.insert(0, result.outcome.message)
+    notes.extend(result.outcome.notes)
+    if notes:
+        parts.append(Panel("\n".join(f"• {n}" for n in notes), title=words["notes"], border_style=colour,
+                           title_align="left"))
+    return Group(*parts)

@@ -1,0 +1,92 @@
+"""Finding answers in prose, and matching them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grader.rubric.answers.fingerprint import Fingerprints, normalise
+from grader.rubric.answers.matchers import Lines, Number, Regex, numbers_in
+from grader.rubric.answers.segment import locate_answers
+from grader.submission.model import Cell, Submission
+from grader.submission.prose import cell_prose, prose_lines
+
+TEMPLATE = "## Homework\nQuestion one: what is it?\nQuestion two: how many?\nQuestion three: which?"
+PROMPTS = {1: re.compile("one"), 2: re.compile("two"), 3: re.compile("three")}
+PRINTS = Fingerprints.from_texts([TEMPLATE], PROMPTS)
+
+
+def answers_of(*cells):
+    sub = Submission(path=None, fmt="ipynb", cells=tuple(Cell(i, kind, src) for i, (kind, src) in enumerate(cells)))
+    return {n: a.text for n, a in locate_answers(prose_lines(sub), PRINTS, 3).items()}
+
+
+def test_template_text_is_recognised_not_stored(tmp_path):
+    path = tmp_path / "fp.json"
+    PRINTS.dump(path, provenance="test")
+    stored = path.read_text(encoding="utf-8")
+    assert "Question" not in stored and "Homework" not in stored
+    again = Fingerprints.load(path)
+    assert again.is_template("##   homework") and not again.is_template("my own words")
+
+
+def test_answers_under_each_prompt():
+    assert answers_of(("markdown", "1. Question one: what is it? yes, it is\n2. Question two: how many?\n> 2 of them\n"
+                                   "3. Question three: which?\nAdam")) == {1: "yes, it is", 2: "> 2 of them", 3: "Adam"}
+
+
+def test_numbered_answers_after_the_prompts():
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "Ans:\n1. yes\n2、 two\n#3: Adam")) == {
+        1: "yes", 2: "two", 3: "Adam"}
+
+
+def test_unnumbered_answers_one_line_per_question():
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "#### yes\n#### 2\n#### Adam")) == {
+        1: "#### yes", 2: "#### 2", 3: "#### Adam"}
+
+
+def test_answers_in_comments_and_docstrings():
+    code = '"""\n#1. yes\n"""\nx = 1  # 2. two\n# 3. Adam\n'
+    assert answers_of(("markdown", TEMPLATE), ("code", code)) == {1: "yes", 2: "two", 3: "Adam"}
+
+
+def test_prose_typed_into_a_code_cell_counts_whole():
+    lines = cell_prose(Cell(0, "code", "1. yes it is\n2. two"))
+    assert [ln.source for ln in lines] == ["plain", "plain"]
+
+
+def test_code_statements_are_not_prose():
+    lines = cell_prose(Cell(0, "code", "x = 255\nx /= 255  # scale\n%matplotlib inline\n"))
+    assert [(ln.text, ln.source) for ln in lines] == [(" scale", "comment")]
+
+
+def test_missing_answers_are_empty():
+    assert answers_of(("markdown", TEMPLATE)) == {1: "", 2: "", 3: ""}
+
+
+def test_normalise_maps_back_to_raw_text():
+    norm, where = normalise("### 2. Ｈｅｌｌｏ  World")
+    assert norm == "helloworld"
+    assert where[0] == 7
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1,199,882 個", [1199882]), ("1199882", [1199882]), ("2層Conv2D", [2]), ("兩層", [2]),
+    ("there are two layers", [2]), ("37,38行", [37, 38]),
+])
+def test_numbers_in_text(text, expected):
+    assert numbers_in(text) == expected
+
+
+@pytest.mark.parametrize("text,ok", [
+    ("37, 38", True), ("第37、38行", True), ("35~38", True), ("L37-L38", True), ("26~38", False),
+    ("44,45", False), ("37", True), ("line 60", False),
+])
+def test_line_references(text, ok):
+    assert Lines((37, 38), slack=3).matches(text) is ok
+
+
+def test_number_and_regex_matchers():
+    assert Number(2).matches("2 層") and not Number(2).matches("Conv2D x 3")
+    assert Regex("(?i)ada\\s*delta").matches("keras.optimizers.Adadelta()")

@@ -1,0 +1,82 @@
+"""Loading submissions: every way a file can be unusable gets a precise message."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from grader.errors import SubmissionError
+from grader.submission import load_submission
+from grader.submission.loader import split_script
+
+
+def _nb(tmp_path, cells, name="hw.ipynb"):
+    path = tmp_path / name
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_notebook_cells_keep_their_kind_and_order(tmp_path):
+    path = _nb(tmp_path, [nbformat.v4.new_markdown_cell("# hi"), nbformat.v4.new_code_cell("x = 1"),
+                          nbformat.v4.new_raw_cell("raw")])
+    sub = load_submission(path)
+    assert [(c.index, c.kind, c.source) for c in sub.cells] == [(0, "markdown", "# hi"), (1, "code", "x = 1"),
+                                                                (2, "raw", "raw")]
+    assert sub.fmt == "ipynb" and len(sub.digest) == 64
+
+
+@pytest.mark.parametrize("content,expected", [
+    (b"", "the file is empty"),
+    (b'{"cells": [{"cell_type": "code", "sou', "JSON error at line 1"),
+    (bytes(range(256)) * 4, "neither UTF-8 nor Big5"),
+    (b'{"hello": 1}', "not a Jupyter notebook"),
+    (json.dumps({"cells": [], "nbformat": 9, "metadata": {}}).encode(), "unsupported notebook format version 9"),
+])
+def test_broken_notebooks_are_invalid_with_a_reason(tmp_path, content, expected):
+    path = tmp_path / "hw.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(SubmissionError) as info:
+        load_submission(path)
+    assert expected in str(info.value)
+    assert info.value.hint  # always says what to do
+
+
+def test_truncated_notebook_is_called_truncated(tmp_path):
+    good = _nb(tmp_path, [nbformat.v4.new_code_cell("x = 1")]).read_bytes()
+    path = tmp_path / "cut.ipynb"
+    path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(SubmissionError, match="truncated"):
+        load_submission(path)
+
+
+def test_big5_script_is_decoded(tmp_path):
+    path = tmp_path / "hw.py"
+    path.write_bytes("# 答案：兩層卷積層\nx = 2\n".encode("big5"))
+    sub = load_submission(path)
+    assert sub.encoding == "cp950"
+    assert "兩層卷積層" in sub.cells[0].source
+
+
+def test_script_with_a_syntax_error_names_the_line(tmp_path):
+    path = tmp_path / "hw.py"
+    path.write_text("x = 1\ny = (\n", encoding="utf-8")
+    with pytest.raises(SubmissionError, match=r"syntax error at line \d"):
+        load_submission(path)
+
+
+def test_unsupported_suffix(tmp_path):
+    path = tmp_path / "hw.txt"
+    path.write_text("hi")
+    with pytest.raises(SubmissionError, match="unsupported file type"):
+        load_submission(path)
+
+
+def test_script_cells_split_on_percent_markers():
+    cells = split_script("import os\n# %%\nx = 1\n# %% [markdown]\n# Answer: two\n")
+    assert [(c.kind, c.source) for c in cells] == [("code", "import os"), ("code", "x = 1"), ("markdown", "Answer: two")]
+
+
+def test_script_without_markers_is_one_cell():
+    assert [c.source for c in split_script("a = 1\nb = 2")] == ["a = 1\nb = 2"]

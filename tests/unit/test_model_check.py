@@ -1,0 +1,70 @@
+"""Model checks on hand-made harvests: candidates, match modes, constraints and messages."""
+
+from __future__ import annotations
+
+from grader.rubric.checks import Evidence, ModelCheck
+from grader.rubric.constraints import Constraint
+from tests.unit.factories import conv, harvest, layer, model, outcome
+
+
+def check(**own):
+    parsed = ModelCheck.parse_own(own, "checks[0]")
+    return ModelCheck(id="m", title={"en": "m"}, points=2, **parsed)
+
+
+def verdict(chk, *models):
+    return chk.evaluate(Evidence(harvest=harvest(*models), answers={}, outcome=outcome()))
+
+
+def test_exact_match_counts_layers_after_the_input():
+    chk = check(layers=[{"type": "Conv2D"}])
+    v = verdict(chk, model([conv(8), layer("MaxPooling2D", 2)]))
+    assert v.fraction == 0
+    assert v.message.render("en").startswith("expected 1 layers after the input (Conv2D), found 2")
+
+
+def test_subsequence_skips_other_layers_in_order():
+    chk = check(match="subsequence", layers=[{"type": "Conv2D", "filters": 8}, {"type": "Dense", "units": 10}])
+    good = model([conv(8), layer("MaxPooling2D", 2), layer("Dense", 3, units=10)])
+    reversed_ = model([layer("Dense", 1, units=10), conv(8, index=2)], uid=2)
+    assert verdict(chk, good).fraction == 1
+    assert verdict(chk, reversed_).message.render("en") == "Dense #1: no such layer found"
+
+
+def test_unordered_match():
+    chk = check(match="unordered", layers=[{"type": "Dense"}, {"type": "Conv2D"}])
+    assert verdict(chk, model([conv(8), layer("Dense", 2, units=1)])).fraction == 1
+
+
+def test_fake_layer_class_earns_nothing():
+    fake = layer(None, 1, class_name="Conv2D", filters=32)
+    v = verdict(check(layers=[{"type": "Conv2D", "filters": 32}]), model([fake]))
+    assert v.fraction == 0
+    assert "no model with Conv2D layers" in v.message.render("en")
+
+
+def test_best_candidate_is_reported_and_partial_credit():
+    chk = check(layers=[{"type": "Conv2D", "filters": 32}, {"type": "Conv2D", "filters": 64}], partial=True)
+    v = verdict(chk, model([conv(16), conv(16, index=2)], uid=1), model([conv(32), conv(16, index=2)], uid=2))
+    assert v.message.render("en") == "Conv2D #2: filters expected 64, found 16"
+    assert 0 < v.fraction < 1
+
+
+def test_properties_and_compile():
+    chk = check(total_params={"min": 10, "max": 20}, compile={"optimizer": "Adadelta", "loss": "mse"})
+    compiled = {"optimizer": "Adadelta", "optimizer_config": {"learning_rate": 1.0}, "loss": "mse", "metrics": []}
+    assert verdict(chk, model([layer("Dense", 1, params=15)], compile=compiled)).fraction == 1
+    v = verdict(chk, model([layer("Dense", 1, params=15)]))
+    assert v.message.render("en") == "the model was not compiled"
+
+
+def test_no_model_at_all():
+    assert verdict(check(layers=[{"type": "Dense"}])).message.render("zh-TW") == "沒有建立任何 Keras 模型"
+
+
+def test_constraints():
+    assert Constraint.parse(3, "k").ok((3, 3)) and not Constraint.parse(3, "k").ok((3, 1))
+    assert Constraint.parse("same", "p").ok("SAME")
+    assert Constraint.parse({"one_of": [16, 32]}, "f").ok(32)
+    assert not Constraint.parse({"min": 1, "max": 4}, "f").ok(5)
+    assert Constraint.parse("*", "x").ok(0) and not Constraint.parse("*", "x").ok(None)

@@ -1,0 +1,99 @@
+"""The day096 rubric on hand-made evidence: no kernel, no TensorFlow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.execute.outcome import CellRun, CellState, Status
+from grader.rubric.engine import grade
+from grader.rubric.spec import load_exercise
+from grader.submission import load_submission
+from tests.unit.factories import conv_model, outcome, separable_model
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISE = load_exercise(ROOT / "exercises" / "day096")
+SOLUTION = ROOT / "solutions" / "day096" / "Day_096_Keras_CNN_layers.ipynb"
+TEMPLATE = ROOT / "exercises" / "day096" / "template.ipynb"
+
+
+def by_id(result):
+    return {c.id: c for c in result.checks}
+
+
+def test_solution_text_and_both_models_score_full_marks():
+    result = grade(EXERCISE, load_submission(SOLUTION), outcome(conv_model(), separable_model()))
+    assert [c.id for c in result.checks if not c.passed] == []
+    assert result.score == result.max_score == 8
+    assert result.full_marks
+
+
+def test_untouched_template_scores_zero_on_every_question_and_missing_models():
+    result = grade(EXERCISE, load_submission(TEMPLATE), outcome())
+    assert result.score == 0
+    checks = by_id(result)
+    assert checks["conv_model"].message.render("en") == "no Keras model was built"
+    for n, check_id in enumerate(["q1_normalization", "q2_optimizer", "q3_conv_layers", "q4_total_params"], 1):
+        assert checks[check_id].message.render("en") == f"answer to question {n} not found"
+
+
+def test_one_wrong_filter_count_loses_exactly_that_check_with_that_message():
+    result = grade(EXERCISE, load_submission(SOLUTION), outcome(conv_model(second=32), separable_model()))
+    failed = [c for c in result.checks if not c.passed]
+    assert [c.id for c in failed] == ["conv_model"]
+    assert failed[0].message.render("en") == "Conv2D #2: filters expected 64, found 32"
+    assert result.score == result.max_score - 2
+
+
+def test_no_separable_model_is_named_in_the_feedback_in_both_languages():
+    result = grade(EXERCISE, load_submission(SOLUTION), outcome(conv_model()))
+    check = by_id(result)["separable_model"]
+    assert check.message.render("en") == "no model with SeparableConv2D layers was built"
+    assert check.message.render("zh-TW") == "沒有建立含有 SeparableConv2D 層的模型"
+    assert check.hint["zh-TW"]
+
+
+def test_a_model_overwritten_later_still_counts():
+    # Both models are in the harvest even though the notebook reused the name `model`.
+    result = grade(EXERCISE, load_submission(SOLUTION), outcome(conv_model(uid=1), separable_model(uid=2)))
+    assert by_id(result)["conv_model"].passed and by_id(result)["separable_model"].passed
+
+
+def test_cut_short_run_credits_what_was_built_and_says_so():
+    cells = (CellRun(index=3, state=CellState.TIMEOUT, seconds=60.0),)
+    result = grade(EXERCISE, load_submission(SOLUTION),
+                   outcome(conv_model(), status=Status.TIMEOUT, cells=cells))
+    assert by_id(result)["conv_model"].passed
+    notes = [n.render("en") for n in result.notes]
+    assert any("cut short (timeout)" in n for n in notes)
+    assert "cell 4 did not finish within 60 s" in notes
+    assert not result.full_marks
+
+
+def test_answers_in_a_code_cell_typed_as_prose(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("1. 有，37~38行\n2. ADADELTA\n3. 兩層\n4. 1199882"),
+    ])
+    path = tmp_path / "Day_096_answers.ipynb"
+    nbformat.write(nb, path)
+    checks = by_id(grade(EXERCISE, load_submission(path), outcome()))
+    assert all(checks[q].passed for q in ("q1_normalization", "q2_optimizer", "q3_conv_layers", "q4_total_params"))
+
+
+@pytest.mark.parametrize("answer,passed", [
+    ("Q1: yes, lines 37-38", True), ("Q1: 35~38", True), ("Q1: 26~45", False), ("Q1: 沒有", False),
+    ("Q1: x_train /= 255", True), ("Q1: 44, 45", False),
+])
+def test_question_one_line_ranges(tmp_path, answer, passed):
+    path = tmp_path / "day096.py"
+    path.write_text(f'"""\n{answer}\n"""\n', encoding="utf-8")
+    assert by_id(grade(EXERCISE, load_submission(path), outcome()))["q1_normalization"].passed is passed
+
+
+def test_executable_code_is_not_an_answer(tmp_path):
+    path = tmp_path / "day096.py"
+    path.write_text("x = [1.0]\nx[0] /= 255\nopt = 'Adadelta'\n", encoding="utf-8")
+    checks = by_id(grade(EXERCISE, load_submission(path), outcome()))
+    assert not checks["q1_normalization"].passed and not checks["q2_optimizer"].passed

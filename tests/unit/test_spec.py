@@ -1,0 +1,129 @@
+"""Spec validation: errors name the file, the line, the key and the fix; every kind round-trips."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from grader.errors import SpecError
+from grader.rubric.answers.matchers import Matcher
+from grader.rubric.checks import Check
+from grader.rubric.spec import load_exercise
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """
+[exercise]
+id = "demo"
+title = "Demo"
+
+[answers]
+questions = 2
+
+[[checks]]
+id = "m"
+kind = "model"
+points = 1
+title = "model"
+match = "subsequence"
+layers = [{ type = "Conv2D", filters = { one_of = [16, 32] }, kernel_size = 3 }, { type = "Dense", units = { min = 1 } }]
+output_shape = [10]
+compile = { optimizer = "Adam" }
+
+[[checks]]
+id = "a"
+kind = "answer"
+points = 2
+question = 2
+hidden = true
+accept = [{ regex = "(?i)adam" }, { number = 3, points = 1 }, { lines = [5, 6], slack = 1 }]
+reject = [{ regex = "no", message = { en = "No.", zh-TW = "不。" } }]
+hint = { en = "h", zh-TW = "提示" }
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "demo") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "exercise.toml").write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+def test_good_spec_loads(tmp_path):
+    ex = load_exercise(write(tmp_path, GOOD))
+    assert [c.id for c in ex.checks] == ["m", "a"]
+    assert ex.max_score == 3
+
+
+@pytest.mark.parametrize("old,new,where,fragment", [
+    ('points = 2', 'points = -1', "checks[1].points", "positive number"),
+    ('kind = "answer"', 'kind = "essay"', "checks[1].kind", "unknown check kind"),
+    ('match = "subsequence"', 'match = "fuzzy"', "checks[0].match", "match must be one of"),
+    ('question = 2', 'question = 3', "checks[1].question", "beyond answers.questions"),
+    ('{ regex = "(?i)adam" }', '{ regex = "(" }', "checks[1].accept[0]", "invalid regular expression"),
+    ('{ number = 3, points = 1 }', '{ number = 3, colour = 1 }', "checks[1].accept[1]", "unknown key"),
+    ('title = "model"', 'title = "model"\nfilterz = 3', "checks[0].filterz", "unknown key"),
+    ('id = "a"', 'id = "m"', "checks[1].id", "duplicate check id"),
+    ('{ min = 1 }', '{ min = "one" }', "checks[0].layers[1].units", "must be a number"),
+])
+def test_spec_errors_say_where_and_what(tmp_path, old, new, where, fragment):
+    assert old in GOOD
+    folder = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(SpecError) as info:
+        load_exercise(folder)
+    text = str(info.value)
+    assert where in text and fragment in text
+    assert "exercise.toml:" in text  # file and line
+
+
+def test_toml_syntax_error_gives_the_line(tmp_path):
+    folder = write(tmp_path, GOOD.replace('title = "Demo"', 'title = "Demo'))
+    with pytest.raises(SpecError, match=r"not valid TOML.*line \d+"):
+        load_exercise(folder)
+
+
+def test_folder_and_id_must_agree(tmp_path):
+    folder = write(tmp_path, GOOD, name="other")
+    with pytest.raises(SpecError, match="differs from the folder name"):
+        load_exercise(folder)
+
+
+def test_every_check_kind_round_trips_through_its_spec(tmp_path):
+    """Like Keras' serialization tests: parse -> to_spec -> parse gives the same check, for all kinds."""
+    ex = load_exercise(write(tmp_path, GOOD))
+    assert {c.kind for c in ex.checks} == set(Check.registry)
+    for check in ex.checks:
+        again = type(check)(id=check.id, title=check.title, points=check.points, hidden=check.hidden,
+                            hint=check.hint, **type(check).parse_own(check.to_spec(), "x"))
+        assert again == check
+
+
+def test_every_matcher_kind_round_trips(tmp_path):
+    ex = load_exercise(write(tmp_path, GOOD))
+    answer = ex.checks[1]
+    assert {r.matcher.kind for r in answer.accept} == set(Matcher.registry)
+    for rule in answer.accept + answer.reject:
+        assert Matcher.from_spec(rule.matcher.to_spec(), "x") == rule.matcher
+
+
+def test_installed_exercises_load(tmp_path):
+    for spec in (ROOT / "exercises").glob("*/exercise.toml"):
+        ex = load_exercise(spec.parent)
+        assert ex.checks and tomllib.loads(spec.read_text(encoding="utf-8"))
+
+
+def test_day096_check_ids_are_the_gradebook_columns():
+    ex = load_exercise(ROOT / "exercises" / "day096")
+    assert [c.id for c in ex.checks] == ["conv_model", "separable_model", "q1_normalization", "q2_optimizer",
+                                         "q3_conv_layers", "q4_total_params"]
+
+
+def test_fingerprint_file_outside_folder_is_refused(tmp_path):
+    folder = write(tmp_path, GOOD.replace("questions = 2", 'questions = 2\nfingerprints = ["../x.json"]'))
+    shutil.copy(ROOT / "exercises" / "day096" / "course-template.fp.json", tmp_path / "x.json")
+    with pytest.raises(SpecError, match="outside the exercise folder"):
+        load_exercise(folder)
