@@ -57,7 +57,7 @@ def _text(result, lang="en"):
 
 def test_text_report_shows_score_what_differs_hint_and_cell_errors():
     out = _text(_result())
-    assert "Score: 6 / 8" in out
+    assert "Score: 4 / 8" in out  # conv wrong, no separable model
     assert "Conv2D #2: filters expected 64, found 32" in out
     assert "hint: From Input((224, 224, 3))" in out
     assert "cell 6 raised NameError" in out
