@@ -87,16 +87,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"error: {path}: no such file", file=sys.stderr)
         return EXIT_UNUSABLE
-    if args.exercise:
-        exercise = get_exercise(args.exercise)
-    else:
-        try:
-            exercise = infer_exercise(load_submission(path))
-        except GraderError as exc:
-            if exc.exit_code == EXIT_UNUSABLE and "which exercise" not in exc.message:
-                print(f"error: {exc}", file=sys.stderr)  # the file itself is unreadable
-                return EXIT_UNUSABLE
-            raise
+    # Without --exercise an unreadable file cannot even be matched to an exercise:
+    # its SubmissionError (exit 2) propagates to main() with its message and hint.
+    exercise = get_exercise(args.exercise) if args.exercise else infer_exercise(load_submission(path))
     options = RunOptions(cell_timeout=args.timeout, sandbox=not args.no_sandbox)
     result = grade_path(path, exercise, options)
     emit(result, args.format, args.lang, args.output)

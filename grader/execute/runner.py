@@ -1,0 +1,619 @@
+"""Run one submission in a fresh Jupyter kernel, cell by cell, and collect what the probe measured.
+
+The kernel is started by jupyter_client's ``AsyncKernelManager`` from a kernel
+spec held in memory whose argv is ``launcher.wrap(...)``, so any ``Launcher``
+(plain process, namespaces, ...) can contain it. The manager talks to it over
+ZeroMQ *ipc* sockets inside the scratch folder: they keep working when the
+sandbox gives the kernel a network namespace without interfaces.
+
+Cells are driven with jupyter_client's messages directly rather than nbclient:
+we need per-request deadlines, interrupts and an output byte budget as plain
+control flow, and must not keep what the student prints (nbclient stores every
+output in the notebook). Nothing the student prints is trusted: the only
+evidence is the harvest document that the probe publishes in answer to our own
+``emit`` request, tagged with a nonce that the cell could not know in advance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+from typing import Any, Callable, Coroutine, ParamSpec, Sequence, TypeVar
+
+import zmq
+import zmq.asyncio
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+
+from grader.errors import HarvestError, SandboxError
+from grader.execute.launcher import Launcher, Limits
+from grader.execute.outcome import CellRun, CellState, ExecutionOutcome, Isolation, Status
+from grader.harvest.schema import MAX_MODELS, MIME_TYPE, Harvest, ModelFacts, parse_harvest
+from grader.submission.model import Cell, Submission
+
+__all__ = ["run_submission", "run_submission_async", "KERNEL_ARGV", "PROBE_MODULE"]
+
+KERNEL_ARGV = (sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}")
+PROBE_MODULE = "_keras_grader_probe"  # sys.modules key of the probe's private namespace in the kernel
+
+STARTUP_TIMEOUT = 60.0  # kernel start, then the probe's install (imports Keras), on a loaded machine
+HARVEST_TIMEOUT = 30.0  # one probe request after a cell; the total deadline does not cut it short
+INTERRUPT_GRACE = 5.0  # how long an interrupted cell may take to stop before the kernel counts as stuck
+IDLE_GRACE = 2.0  # after the reply, how long to wait for the last outputs and the idle status
+SHUTDOWN_WAIT = 3.0
+POLL_SECONDS = 0.5  # how often a silent kernel is checked for being alive
+TRACEBACK_LINES = 15
+MAX_TEXT = 2000  # characters kept of an error value or a traceback line
+MAX_SOCKET_PATH = 100  # sockaddr_un.sun_path is 107 bytes; the manager appends "-<n>"
+MAX_NOTES = 30
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "execute_result", "error")
+
+
+async def run_submission_async(
+    submission: Submission,
+    *,
+    limits: Limits,
+    launcher: Launcher | None = None,
+    files: Sequence[Path] = (),
+    workdir: Path | None = None,
+    probe_source: str | None = None,
+) -> ExecutionOutcome:
+    """Execute the submission's code cells in a fresh kernel and return what happened.
+
+    Never raises for anything the submission or the machine does: a grader-side
+    failure becomes ``Status.INTERNAL_ERROR``. Cancellation (Ctrl-C) still shuts
+    the kernel down and cleans up, then propagates. ``probe_source`` defaults to
+    the text of ``grader/harvest/probe.py``.
+    """
+    if launcher is None:
+        from grader.execute.local import LocalLauncher
+
+        launcher = LocalLauncher()
+    run = _Run(submission, limits, launcher)
+    try:
+        await run.execute(files, workdir, probe_source)
+    except Exception as exc:  # the grader's own failure: report it, never crash a batch
+        run.stop(Status.INTERNAL_ERROR, f"grader error: {type(exc).__name__}: {exc}")
+    finally:
+        await run.teardown()
+    return run.outcome()
+
+
+def _blocking(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The blocking twin of a coroutine function, as nbclient's ``run_sync`` makes them.
+
+    ``asyncio.run`` turns Ctrl-C into a cancellation of the run, so the kernel is
+    shut down and the launcher cleaned up before KeyboardInterrupt propagates.
+    Inside a running event loop (a notebook) the run gets a thread of its own.
+    """
+    @functools.wraps(function)
+    def blocking(*args: P.args, **kwargs: P.kwargs) -> T:
+        coro = function(*args, **kwargs)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="keras-grader-run") as pool:
+            return pool.submit(asyncio.run, coro).result()
+
+    blocking.__name__ = blocking.__qualname__ = function.__name__.removesuffix("_async")
+    blocking.__doc__ = f"Blocking form of ``{function.__name__}``.\n\n    {function.__doc__}"
+    return blocking
+
+
+run_submission = _blocking(run_submission_async)
+
+
+def default_probe_source() -> str:
+    """The text of ``grader/harvest/probe.py``, found without importing it (it imports Keras)."""
+    spec = importlib.util.find_spec("grader.harvest.probe")
+    if spec is None or not spec.origin:
+        raise FileNotFoundError("grader/harvest/probe.py is missing: no probe to harvest models with")
+    return Path(spec.origin).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- one request
+
+
+@dataclass
+class _Reply:
+    """How one execute request ended: ``done``, ``timeout``, ``died`` or ``flood``."""
+
+    kind: str
+    msg_id: str
+    content: dict = field(default_factory=dict)  # the execute_reply, when one came
+    seconds: float = 0.0
+    docs: list = field(default_factory=list)  # harvest documents that carried our nonce
+
+
+class _SingleSpec(KernelSpecManager):
+    """Hands the kernel manager one in-memory spec, so nothing is looked up on the host."""
+
+    def __init__(self, spec: KernelSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._spec = spec
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return self._spec
+
+
+class _Kernel:
+    """One started kernel: send code, wait for the answer within a deadline, count output."""
+
+    def __init__(self, km: AsyncKernelManager, output_limit: int) -> None:
+        self.km = km
+        self.kc = km.client()
+        self.kc.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
+        self.output_limit = output_limit
+        self.output_bytes = 0  # everything the submission printed, ours excluded
+        self.forged = 0  # harvest-typed outputs that did not answer our request
+        self.other_replies: dict[str, dict] = {}  # replies that came while waiting for another request
+        self._poller = zmq.asyncio.Poller()
+        self._poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
+        self._poller.register(self.kc.iopub_channel.socket, zmq.POLLIN)
+
+    async def request(self, code: str, seconds: float, *, own: bool = False,
+                      nonce: str | None = None) -> _Reply:
+        """Execute ``code``; ``own`` marks the grader's requests (silent, exempt from the output cap)."""
+        msg_id = self.kc.execute(code, silent=own, store_history=not own,
+                                 allow_stdin=False, stop_on_error=False)
+        return await self.wait(msg_id, seconds, nonce=nonce, stop_on_flood=not own)
+
+    async def wait(self, msg_id: str, seconds: float, *, nonce: str | None = None,
+                   stop_on_flood: bool = True) -> _Reply:
+        """Read both channels until the request is answered and idle, or something ends it."""
+        loop = asyncio.get_running_loop()
+        start = checked = loop.time()
+        until = start + max(seconds, 0.0)
+        reply = _Reply("timeout", msg_id)
+        answered = idle = False
+        while not (answered and idle):
+            now = loop.time()
+            if now >= until:
+                break
+            if stop_on_flood and not answered and self.output_bytes > self.output_limit:
+                return self._end(reply, "flood", start)
+            if now - checked >= POLL_SECONDS:
+                checked = now
+                if not await self.km.is_alive():
+                    return self._end(reply, "died", start)
+            events = dict(await self._poller.poll(timeout=1000 * min(POLL_SECONDS, until - now)))
+            if self.kc.shell_channel.socket in events:
+                msg = await _receive(self.kc.shell_channel)
+                if msg and msg["parent_header"].get("msg_id") == msg_id:
+                    reply.content = msg["content"]
+                    answered = True
+                    until = min(until, now + IDLE_GRACE)  # late outputs get a moment, no more
+                elif msg:  # e.g. the reply of a request being interrupted
+                    self.other_replies[msg["parent_header"].get("msg_id")] = msg["content"]
+            if self.kc.iopub_channel.socket in events:
+                msg = await _receive(self.kc.iopub_channel)
+                if msg and self._on_iopub(msg, reply, nonce):
+                    idle = True
+        return self._end(reply, "done" if answered else "timeout", start)
+
+    def _on_iopub(self, msg: dict, reply: _Reply, nonce: str | None) -> bool:
+        """Count one output message; keep it only if it is our harvest. True when the request is idle."""
+        ours = msg["parent_header"].get("msg_id") == reply.msg_id
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "status":
+            return ours and content.get("execution_state") == "idle"
+        if kind not in _OUTPUT_TYPES:
+            return False
+        payload = content.get("data", {}).get(MIME_TYPE) if isinstance(content.get("data"), dict) else None
+        if payload is not None:
+            if ours and kind == "display_data" and nonce and isinstance(payload, dict) \
+                    and payload.get("nonce") == nonce:
+                reply.docs.append(payload.get("doc"))
+                return False
+            self.forged += 1
+        self.output_bytes += _output_size(kind, content)
+        return False
+
+    @staticmethod
+    def _end(reply: _Reply, kind: str, start: float) -> _Reply:
+        reply.kind = kind
+        reply.seconds = asyncio.get_running_loop().time() - start
+        return reply
+
+    async def interrupt(self, msg_id: str) -> _Reply:
+        """Interrupt a request; ``done`` once the kernel answers again, with that request's reply if any.
+
+        ipykernel turns a SIGINT that lands just after a request finished into a
+        KeyboardInterrupt in whatever runs next, or loses that request's reply. So
+        we wait until the kernel has signalled itself (its interrupt_reply), then
+        run a no-op that absorbs a stray interrupt and proves the kernel usable.
+        """
+        self.other_replies.clear()
+        request = self.kc.session.msg("interrupt_request", {})
+        self.kc.control_channel.send(request)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + INTERRUPT_GRACE
+        while (left := until - loop.time()) > 0:
+            msg = await _receive(self.kc.control_channel, left)
+            if msg and msg["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+                break
+        # Requests run in order: when the no-op answers, the interrupted one is over.
+        settle = await self.request("pass", INTERRUPT_GRACE, own=True)
+        return _Reply(settle.kind, msg_id, self.other_replies.pop(msg_id, {}), settle.seconds)
+
+    async def exit_description(self) -> str:
+        code = await self.km.provisioner.poll() if self.km.provisioner else None
+        if code is None:
+            return "no exit status"
+        if code < 0:
+            return f"killed by {_signal_name(-code)}"
+        if code > 128:  # a wrapper (shell, sandbox) reports its child's death by signal N as 128 + N
+            return f"exit code {code}: {_signal_name(code - 128)}?"
+        return f"exit code {code}"
+
+    async def close(self, *, force: bool) -> None:
+        self.kc.stop_channels()
+        await asyncio.wait_for(self.km.shutdown_kernel(now=force), timeout=SHUTDOWN_WAIT + 10)
+
+
+async def _receive(channel: Any, seconds: float = 0) -> dict | None:
+    """The next message, if one comes within ``seconds``."""
+    try:
+        return await channel.get_msg(timeout=seconds)
+    except Empty:
+        return None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _output_size(kind: str, content: dict) -> int:
+    if kind == "stream":
+        return len(str(content.get("text", "")).encode("utf-8", "replace"))
+    if kind == "error":
+        return sum(len(str(line)) for line in content.get("traceback", ()))
+    data = content.get("data", {})
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values()) \
+        if isinstance(data, dict) else 0
+
+
+# --------------------------------------------------------------------------- the run
+
+
+class _Run:
+    """State of one submission's run: what ran, what was harvested, why it stopped."""
+
+    def __init__(self, submission: Submission, limits: Limits, launcher: Launcher) -> None:
+        self.submission = submission
+        self.limits = limits
+        self.launcher = launcher
+        self.started = time.monotonic()
+        self.deadline = self.started + limits.total_timeout
+        self.cells: dict[int, CellRun] = {}
+        self.models: dict[int, ModelFacts] = {}
+        self.latest: Harvest | None = None
+        self.notes: list[str] = []
+        self.status = Status.GRADED
+        self.message: str | None = None
+        self.kernel: _Kernel | None = None
+        self.responsive = True  # whether the kernel can be asked to shut down politely
+        self.isolation = Isolation()
+        self._private: Path | None = None  # grader-only temp dir (kernel log, default workdir)
+        self._runtime: Path | None = None  # connection file and sockets, inside the workdir
+        self._prepared = False
+
+    # ---- lifecycle
+
+    async def execute(self, files: Sequence[Path], workdir: Path | None, probe_source: str | None) -> None:
+        source = default_probe_source() if probe_source is None else probe_source
+        work = self._make_workdir(workdir, files)
+        self._prepared = True
+        self.launcher.prepare(work, self.limits)
+        self.isolation = self.launcher.isolation()
+        if not await self._start(work):
+            return
+        setup = await self._probe(_setup_code(source), "while setting up the probe", seconds=STARTUP_TIMEOUT)
+        if setup is None:
+            return
+        if setup.get("status") != "ok":  # before any student code: the grader's fault
+            self.stop(Status.INTERNAL_ERROR, f"the probe could not be installed: {_error_line(setup)}")
+            return
+        for cell in self.submission.code_cells:
+            if not await self._run_cell(cell):
+                return
+
+    def _make_workdir(self, workdir: Path | None, files: Sequence[Path]) -> Path:
+        self._private = Path(tempfile.mkdtemp(prefix="kg-"))
+        if workdir is None:
+            self._private.chmod(0o711)  # an unprivileged kernel user must pass through to its workdir
+            work = self._private / "w"
+        else:
+            work = Path(workdir)
+        work = work.resolve()
+        work.mkdir(parents=True, exist_ok=True)
+        self._runtime = work / ".kg"
+        self._runtime.mkdir(exist_ok=True)
+        if len(str(self._runtime / "s")) > MAX_SOCKET_PATH:
+            raise SandboxError(f"scratch folder path too long for ipc sockets: {work}",
+                               hint="pass a shorter workdir (sockets live inside it)")
+        if self.submission.path.is_file():
+            shutil.copy2(self.submission.path, work / self.submission.path.name)
+        else:
+            self._note(f"submission file {self.submission.path} not found; not copied")
+        for item in map(Path, files):
+            if item.is_dir():
+                shutil.copytree(item, work / item.name, dirs_exist_ok=True)
+            else:
+                shutil.copy2(item, work / item.name)
+        return work
+
+    async def _start(self, work: Path) -> bool:
+        assert self._private is not None and self._runtime is not None
+        spec = KernelSpec(argv=self.launcher.wrap(list(KERNEL_ARGV)), display_name="keras-grader",
+                          language="python", interrupt_mode="message")
+        km = AsyncKernelManager(kernel_spec_manager=_SingleSpec(spec), transport="ipc",
+                                ip=str(self._runtime / "s"),
+                                connection_file=str(self._runtime / "kernel.json"),
+                                shutdown_wait_time=SHUTDOWN_WAIT)
+        log_path = self._private / "kernel.log"
+        with open(log_path, "wb") as log:
+            # independent=True: jupyter_client would otherwise add JPY_PARENT_PID, which makes a
+            # kernel in a pid namespace (parent pid 1) exit at once; the env is the launcher's.
+            await km.start_kernel(env=self.launcher.env(), cwd=str(work), independent=True,
+                                  stdout=log, stderr=log)
+        self.kernel = _Kernel(km, self.limits.output_bytes)
+        try:
+            await self.kernel.kc.wait_for_ready(timeout=min(STARTUP_TIMEOUT, self._left()))
+        except RuntimeError as exc:  # jupyter_client's way of saying "died" or "no answer"
+            self.responsive = False
+            status = Status.MEMORY_LIMIT if self.launcher.memory_exceeded() else Status.INTERNAL_ERROR
+            self.stop(status, f"the kernel did not start: {exc}; kernel log: {_tail(log_path)!r}")
+            return False
+        return True
+
+    async def teardown(self) -> None:
+        """Stop the kernel, let the launcher kill leftovers, remove the scratch files. Never raises."""
+        steps = []
+        if self.kernel is not None:
+            steps.append(("shutting down the kernel", lambda: self.kernel.close(force=not self.responsive)))
+        if self._prepared:
+            steps.append(("launcher cleanup", _as_async(self.launcher.cleanup)))
+        steps.append(("removing scratch files", _as_async(self._remove_scratch)))
+        for what, step in steps:
+            try:
+                await step()
+            except Exception as exc:
+                self._note(f"{what} failed: {type(exc).__name__}: {exc}")
+
+    def _remove_scratch(self) -> None:
+        if self._runtime is not None:
+            _rmtree(self._runtime)
+        if self._private is not None:
+            _rmtree(self._private)
+
+    # ---- cells
+
+    async def _run_cell(self, cell: Cell) -> bool:
+        """Run one code cell and harvest after it; False when the run must stop."""
+        assert self.kernel is not None
+        label, left = f"cell {cell.index}", self._left()
+        if left <= 0:
+            self.stop(Status.TIMEOUT, f"the run reached the total time limit of {self.limits.total_timeout:g} s "
+                                      f"before {label}")
+            return False
+        if await self._probe(_call("begin_cell", cell.index), f"before {label}") is None:
+            return False
+        per_cell = min(self.limits.cell_timeout, left)
+        reply = await self.kernel.request(cell.source, per_cell)
+        if reply.kind == "died":
+            await self._died(f"during {label}")  # the status says why: memory, exit code, signal
+            self.cells[cell.index] = CellRun(cell.index, CellState.ERROR, reply.seconds, error_name="KernelDied",
+                                             error_value=self.message)
+            return False
+        if reply.kind == "done":
+            self.cells[cell.index] = _cell_run(cell.index, reply.content, reply.seconds)
+            if _asked_exit(reply.content):  # ipykernel stops 0.1 s later; say why, not "died"
+                self.stop(Status.KERNEL_DIED, f"{label} called exit(), which ends the kernel")
+        elif not await self._interrupt(cell, reply, per_cell):
+            return False
+        if self.kernel.output_bytes > self.limits.output_bytes:
+            self._flooded(label)
+        harvested = await self._harvest(label)  # models built before a stop still count
+        return harvested and self.status is Status.GRADED
+
+    async def _interrupt(self, cell: Cell, reply: _Reply, per_cell: float) -> bool:
+        """Stop a cell that ran too long or printed too much; False if the kernel is dead or stuck."""
+        assert self.kernel is not None
+        stopped = await self.kernel.interrupt(reply.msg_id)
+        seconds = reply.seconds + stopped.seconds
+        if reply.kind == "flood":
+            self.cells[cell.index] = CellRun(
+                cell.index, CellState.ERROR, seconds, error_name="OutputLimit",
+                error_value=f"the submission printed more than {self.limits.output_bytes} bytes")
+            self._flooded(f"cell {cell.index}")
+        else:
+            self.cells[cell.index] = _cell_run(cell.index, stopped.content, seconds,
+                                               timed_out=f"interrupted after {reply.seconds:.1f} s")
+            if per_cell < self.limits.cell_timeout:
+                self.stop(Status.TIMEOUT, f"the run reached the total time limit of {self.limits.total_timeout:g} s "
+                                          f"during cell {cell.index}, after {reply.seconds:.1f} s in that cell")
+        if stopped.kind == "died":
+            await self._died(f"while interrupting cell {cell.index}")
+            return False
+        if stopped.kind != "done":
+            self.responsive = False
+            self.stop(Status.TIMEOUT, f"cell {cell.index} ran past its {per_cell:g} s limit and did not stop "
+                                      f"within {INTERRUPT_GRACE:g} s of an interrupt")
+            return False
+        return True
+
+    def _flooded(self, label: str) -> None:
+        self.stop(Status.OUTPUT_LIMIT, f"{label} took the submission's output past "
+                                       f"{self.limits.output_bytes} bytes; the run was stopped")
+
+    async def _harvest(self, label: str) -> bool:
+        nonce = secrets.token_hex(16)
+        return await self._probe(_call("emit", nonce), f"after {label}", nonce=nonce) is not None
+
+    async def _probe(self, code: str, label: str, *, nonce: str | None = None,
+                     seconds: float = HARVEST_TIMEOUT) -> dict | None:
+        """Send one request of our own: its reply, or None when the kernel is gone or stuck."""
+        assert self.kernel is not None
+        reply = await self.kernel.request(code, seconds, own=True, nonce=nonce)
+        if reply.kind == "timeout":
+            self._note(f"the probe timed out {label}")
+            reply = await self.kernel.interrupt(reply.msg_id)
+        if reply.kind == "died":
+            await self._died(label)
+            return None
+        if reply.kind != "done":
+            self.responsive = False
+            self.stop(Status.TIMEOUT, f"the kernel stopped responding {label}")
+            return None
+        if reply.content.get("status") != "ok":
+            self._note(f"the probe failed {label}: {_error_line(reply.content)}")
+        elif nonce is not None:
+            self._accept(reply.docs, label)
+        return reply.content
+
+    def _accept(self, docs: list, label: str) -> None:
+        if len(docs) != 1:
+            self._note(f"no harvest {label}" if not docs else
+                       f"{len(docs)} harvest documents answered one request {label}; all ignored")
+            return
+        try:
+            harvest = parse_harvest(docs[0])
+        except HarvestError as exc:
+            self._note(f"harvest {label} rejected: {exc}")
+            return
+        self.latest = harvest
+        for model in harvest.models:
+            self.models[model.uid] = model  # latest facts per model; models gone since still count
+
+    async def _died(self, label: str) -> None:
+        self.responsive = False
+        assert self.kernel is not None
+        how = await self.kernel.exit_description()
+        if self.launcher.memory_exceeded():
+            self.stop(Status.MEMORY_LIMIT, f"the kernel ran out of memory {label} ({how})")
+        else:
+            self.stop(Status.KERNEL_DIED, f"the kernel died {label} ({how})")
+
+    # ---- results
+
+    def stop(self, status: Status, message: str) -> None:
+        if self.status is Status.GRADED or status is Status.INTERNAL_ERROR:
+            self.status, self.message = status, message
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes and len(self.notes) < MAX_NOTES:
+            self.notes.append(text)
+
+    def _harvest_result(self) -> Harvest:
+        if self.latest is None:
+            return Harvest.empty()
+        models = tuple(self.models.values())
+        return Harvest(keras_version=self.latest.keras_version, backend=self.latest.backend,
+                       models=models[:MAX_MODELS],
+                       dropped_models=self.latest.dropped_models + max(0, len(models) - MAX_MODELS))
+
+    def outcome(self) -> ExecutionOutcome:
+        kernel = self.kernel
+        notes = list(self.notes)
+        if kernel is not None and kernel.forged:
+            notes.append(f"ignored {kernel.forged} harvest-typed output(s) that did not answer the grader's request")
+        cells = tuple(self.cells.get(c.index) or CellRun(c.index, CellState.NOT_RUN)
+                      for c in self.submission.code_cells)
+        return ExecutionOutcome(
+            status=self.status, cells=cells, harvest=self._harvest_result(),
+            seconds=time.monotonic() - self.started, message=self.message, isolation=self.isolation,
+            output_truncated_bytes=max(0, kernel.output_bytes - self.limits.output_bytes) if kernel else 0,
+            notes=tuple(notes),
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _setup_code(source: str) -> str:
+    """Exec the probe in a module of its own (kept out of the student's namespace), then install it."""
+    module = f"__import__('sys').modules.setdefault({PROBE_MODULE!r}, __import__('types').ModuleType({PROBE_MODULE!r}))"
+    return f"exec(compile({source!r}, '<keras-grader probe>', 'exec'), {module}.__dict__)\n" + _call("install")
+
+
+def _call(function: str, *args: Any) -> str:
+    return f"__import__('sys').modules[{PROBE_MODULE!r}].{function}({', '.join(map(repr, args))})\n"
+
+
+def _cell_run(index: int, content: dict, seconds: float, *, timed_out: str | None = None) -> CellRun:
+    """A cell's record from its execute_reply; an interrupted cell keeps the traceback of where it was."""
+    if timed_out is None and content.get("status") == "ok":
+        return CellRun(index, CellState.OK, seconds)
+    lines = _ANSI.sub("", "\n".join(map(str, content.get("traceback", ())))).splitlines()
+    tail = "\n".join(line[:MAX_TEXT] for line in lines[-TRACEBACK_LINES:]) or None
+    if timed_out is not None:
+        return CellRun(index, CellState.TIMEOUT, seconds, error_name="Timeout", error_value=timed_out,
+                       traceback=tail)
+    return CellRun(index, CellState.ERROR, seconds, error_name=str(content.get("ename", "Error"))[:MAX_TEXT],
+                   error_value=str(content.get("evalue", ""))[:MAX_TEXT], traceback=tail)
+
+
+def _asked_exit(content: dict) -> bool:
+    payloads = content.get("payload") or ()
+    return any(isinstance(p, dict) and p.get("source") == "ask_exit" and not p.get("keepkernel")
+               for p in payloads)
+
+
+def _error_line(content: dict) -> str:
+    return f"{content.get('ename', 'Error')}: {str(content.get('evalue', ''))[:MAX_TEXT]}"
+
+
+def _tail(path: Path, size: int = 2000) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.path.getsize(path) - size))
+            return fh.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def _as_async(function: Any) -> Any:
+    async def call() -> None:
+        function()
+    return call
+
+
+def _rmtree(path: Path) -> None:
+    """Remove a tree even where the student took away permissions."""
+    def fix(func: Any, target: str, _exc: Any) -> None:
+        os.chmod(os.path.dirname(target), stat.S_IRWXU)
+        if os.path.isdir(target) and not os.path.islink(target):
+            os.chmod(target, stat.S_IRWXU)
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            os.unlink(target)
+
+    if path.exists():
+        shutil.rmtree(path, onerror=fix)
