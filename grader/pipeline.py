@@ -8,6 +8,7 @@ results, so a batch never stops on one file.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -68,8 +69,14 @@ def grade_submission(submission: Submission, exercise: Exercise, options: RunOpt
     return grade(exercise, submission, outcome, submission_name=name or str(submission.path))
 
 
+def dataset_cache() -> tuple[Path, ...]:
+    """Real datasets to serve offline: ``<name>.npz`` files in ``$KERAS_GRADER_DATASETS``, if set."""
+    folder = os.environ.get("KERAS_GRADER_DATASETS")
+    return tuple(sorted(Path(folder).glob("*.npz"))) if folder and Path(folder).is_dir() else ()
+
+
 def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> ExecutionOutcome:
-    from grader.execute.runner import run_submission  # deferred: Jupyter is heavy to import
+    from grader.execute.runner import Shims, run_submission  # deferred: Jupyter is heavy to import
 
     limits = options.limits_for(exercise)
     launcher = None
@@ -77,4 +84,6 @@ def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> 
         from grader.execute.sandbox import make_launcher
 
         launcher = make_launcher(limits, hide=tuple(options.hide))
-    return run_submission(submission, limits=limits, launcher=launcher, files=exercise.files)
+    cached = dataset_cache()
+    shims = Shims(training_steps=exercise.execution.training_steps, dataset_cache="." if cached else None)
+    return run_submission(submission, limits=limits, launcher=launcher, files=exercise.files + cached, shims=shims)

@@ -49,6 +49,7 @@ from grader.submission.model import Cell, Submission
 __all__ = ["run_submission", "run_submission_async", "KERNEL_ARGV", "PROBE_MODULE"]
 
 KERNEL_ARGV = (sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}")
+SHIM_MODULE = "_keras_grader_offline"  # must equal probe.SHIM_MODULE: the probe reports its EVENTS
 PROBE_MODULE = "_keras_grader_probe"  # sys.modules key of the probe's private namespace in the kernel
 
 STARTUP_TIMEOUT = 60.0  # kernel start, then the probe's install (imports Keras), on a loaded machine
@@ -76,13 +77,15 @@ async def run_submission_async(
     files: Sequence[Path] = (),
     workdir: Path | None = None,
     probe_source: str | None = None,
+    shims: Shims | None = None,
 ) -> ExecutionOutcome:
     """Execute the submission's code cells in a fresh kernel and return what happened.
 
     Never raises for anything the submission or the machine does: a grader-side
     failure becomes ``Status.INTERNAL_ERROR``. Cancellation (Ctrl-C) still shuts
     the kernel down and cleans up, then propagates. ``probe_source`` defaults to
-    the text of ``grader/harvest/probe.py``.
+    the text of ``grader/harvest/probe.py``. ``shims`` installs ``offline.py``
+    (datasets served offline, a training budget) before the student's code.
     """
     if launcher is None:
         from grader.execute.local import LocalLauncher
@@ -90,7 +93,7 @@ async def run_submission_async(
         launcher = LocalLauncher()
     run = _Run(submission, limits, launcher)
     try:
-        await run.execute(files, workdir, probe_source)
+        await run.execute(files, workdir, probe_source, shims)
     except Exception as exc:  # the grader's own failure: report it, never crash a batch
         run.stop(Status.INTERNAL_ERROR, f"grader error: {type(exc).__name__}: {exc}")
     finally:
@@ -121,6 +124,30 @@ def _blocking(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
 
 
 run_submission = _blocking(run_submission_async)
+
+
+@dataclass(frozen=True)
+class Shims:
+    """Kernel-side conveniences from ``grader/harvest/offline.py``, installed after the probe.
+
+    ``training_steps`` caps fit/evaluate/predict batches; ``dataset_cache`` is a
+    folder *inside the scratch folder* (relative to the kernel's cwd) that may
+    hold real ``<name>.npz`` datasets.
+    """
+
+    training_steps: int | None = None
+    offline_datasets: bool = True
+    dataset_cache: str | None = None
+
+    def setup_code(self) -> str:
+        spec = importlib.util.find_spec("grader.harvest.offline")
+        assert spec is not None and spec.origin
+        source = Path(spec.origin).read_text(encoding="utf-8")
+        module = (f"__import__('sys').modules.setdefault({SHIM_MODULE!r}, "
+                  f"__import__('types').ModuleType({SHIM_MODULE!r}))")
+        return (f"exec(compile({source!r}, '<keras-grader offline>', 'exec'), {module}.__dict__)\n"
+                f"__import__('sys').modules[{SHIM_MODULE!r}].install(training_steps={self.training_steps!r}, "
+                f"cache_dir={self.dataset_cache!r}, datasets={self.offline_datasets!r})\n")
 
 
 def default_probe_source() -> str:
@@ -323,7 +350,8 @@ class _Run:
 
     # ---- lifecycle
 
-    async def execute(self, files: Sequence[Path], workdir: Path | None, probe_source: str | None) -> None:
+    async def execute(self, files: Sequence[Path], workdir: Path | None, probe_source: str | None,
+                      shims: Shims | None = None) -> None:
         source = default_probe_source() if probe_source is None else probe_source
         work = self._make_workdir(workdir, files)
         self._prepared = True
@@ -337,6 +365,10 @@ class _Run:
         if setup.get("status") != "ok":  # before any student code: the grader's fault
             self.stop(Status.INTERNAL_ERROR, f"the probe could not be installed: {_error_line(setup)}")
             return
+        if shims is not None:
+            done = await self._probe(shims.setup_code(), "while installing the offline shims", seconds=STARTUP_TIMEOUT)
+            if done is None:
+                return
         for cell in self.submission.code_cells:
             if not await self._run_cell(cell):
                 return
@@ -536,7 +568,7 @@ class _Run:
             return Harvest.empty()
         models = tuple(self.models.values())
         return Harvest(keras_version=self.latest.keras_version, backend=self.latest.backend,
-                       models=models[:MAX_MODELS],
+                       models=models[:MAX_MODELS], notes=self.latest.notes,
                        dropped_models=self.latest.dropped_models + max(0, len(models) - MAX_MODELS))
 
     def outcome(self) -> ExecutionOutcome:
@@ -544,6 +576,8 @@ class _Run:
         notes = list(self.notes)
         if kernel is not None and kernel.forged:
             notes.append(f"ignored {kernel.forged} harvest-typed output(s) that did not answer the grader's request")
+        if self.latest is not None:
+            notes.extend(n for n in self.latest.notes if n not in notes)
         cells = tuple(self.cells.get(c.index) or CellRun(c.index, CellState.NOT_RUN)
                       for c in self.submission.code_cells)
         return ExecutionOutcome(

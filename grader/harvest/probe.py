@@ -58,6 +58,7 @@ import weakref
 SCHEMA = "keras-grader.harvest/1"
 MIME_TYPE = "application/vnd.keras-grader.harvest+json"
 MAX_MODELS = 200
+SHIM_MODULE = "_keras_grader_offline"  # where the runner execs offline.py, if it does
 MAX_LAYERS = 2000
 MAX_DEPTH = 4  # nesting of models used as layers, as parse_harvest allows
 MAX_ERRORS = 20
@@ -581,10 +582,20 @@ def _document(state, models, errors):
            "keras_version": getattr(state, "keras_version", None),
            "backend": getattr(state, "backend", None),
            "models": models,
-           "dropped_models": state.dropped if state is not None else 0}
+           "dropped_models": state.dropped if state is not None else 0,
+           "notes": _shim_notes()}
     if errors:
         doc["probe_errors"] = list(errors)
     return doc
+
+
+def _shim_notes():
+    """What the kernel-side shims (``offline.py``) did, e.g. a dataset served offline."""
+    try:
+        events = getattr(sys.modules.get(SHIM_MODULE), "EVENTS", None) or []
+        return [str(e)[:300] for e in list(events)[:20]]
+    except Exception:
+        return []
 
 
 def _vars(obj):

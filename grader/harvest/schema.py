@@ -24,6 +24,7 @@ Shape = tuple  # tuple[int | None, ...]
 MAX_MODELS = 200
 MAX_LAYERS = 2000
 MAX_DEPTH = 4
+MAX_NOTES = 20
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Harvest:
     backend: str | None
     models: tuple[ModelFacts, ...]
     dropped_models: int = 0  # built but not reported because of MAX_MODELS
+    notes: tuple[str, ...] = ()  # what kernel-side shims did (datasets served offline, fit capped)
 
     @classmethod
     def empty(cls) -> "Harvest":
@@ -116,6 +118,8 @@ def parse_harvest(doc: Any) -> Harvest:
         backend=_opt_str(obj.get("backend"), "$.backend"),
         models=models,
         dropped_models=_int(obj.get("dropped_models", 0), "$.dropped_models"),
+        notes=tuple(_str(n, f"$.notes[{i}]")[:300]
+                    for i, n in enumerate(_expect(obj.get("notes", []), list, "$.notes")[:MAX_NOTES])),
     )
 
 
