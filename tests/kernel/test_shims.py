@@ -1,0 +1,58 @@
+"""Offline datasets and the training budget, inside a real kernel."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.execute.launcher import Limits
+from grader.execute.outcome import CellState, Status
+from grader.execute.runner import Shims, run_submission
+from grader.submission.model import Cell, Submission
+
+pytestmark = [pytest.mark.kernel, pytest.mark.tensorflow]
+
+PASTED_EXAMPLE = """
+import keras
+from keras.datasets import mnist
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = x_train[..., None].astype("float32") / 255
+y_train = keras.utils.to_categorical(y_train, 10)
+model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(loss="categorical_crossentropy", optimizer="adadelta")
+history = model.fit(x_train, y_train, batch_size=128, epochs=50, verbose=0)
+steps = history.params["steps"]
+assert x_train.shape == (60000, 28, 28, 1), x_train.shape
+"""
+
+
+def run(tmp_path, shims):
+    path = tmp_path / "homework.py"
+    path.write_text(PASTED_EXAMPLE, encoding="utf-8")
+    submission = Submission(path=path, fmt="py", cells=(Cell(0, "code", PASTED_EXAMPLE), Cell(1, "code", "print(steps)")))
+    return run_submission(submission, limits=Limits(cell_timeout=120, total_timeout=180), shims=shims)
+
+
+def test_dataset_is_served_offline_and_fit_is_capped(tmp_path):
+    outcome = run(tmp_path, Shims(training_steps=1))
+    assert outcome.status == Status.GRADED, outcome.message
+    assert [c.state for c in outcome.cells] == [CellState.OK, CellState.OK], outcome.cells
+    assert any("dataset mnist served offline" in n for n in outcome.notes)
+    assert any("fit() was limited to 1 batches" in n for n in outcome.notes)
+    assert outcome.harvest.models[0].compile.optimizer == "Adadelta"
+
+
+def test_a_cached_dataset_is_preferred(tmp_path):
+    import numpy as np
+
+    work = tmp_path / "work"
+    work.mkdir()
+    np.savez(work / "mnist.npz", x_train=np.zeros((5, 28, 28), "uint8"), y_train=np.zeros(5, "uint8"),
+             x_test=np.zeros((2, 28, 28), "uint8"), y_test=np.zeros(2, "uint8"))
+    path = tmp_path / "homework.py"
+    path.write_text("from tensorflow.keras.datasets import mnist\n(x, y), _ = mnist.load_data()\nassert len(x) == 5\n")
+    submission = Submission(path=path, fmt="py", cells=(Cell(0, "code", path.read_text()),))
+    outcome = run_submission(submission, limits=Limits(cell_timeout=60, total_timeout=120), workdir=work,
+                             shims=Shims(dataset_cache="."))
+    assert outcome.cells[0].state == CellState.OK, outcome.cells[0]
+    assert any("served offline from a local cache" in n for n in outcome.notes)

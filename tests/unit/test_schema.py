@@ -1,0 +1,39 @@
+"""The trust boundary: a harvest document is checked field by field before anything reads it."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from grader.errors import HarvestError
+from grader.harvest.schema import SCHEMA, parse_harvest
+from tests.unit.factories import conv_model
+
+GOOD = {"schema": SCHEMA, "keras_version": "3", "backend": "tensorflow", "models": [conv_model()],
+        "dropped_models": 0, "notes": ["dataset mnist served offline"]}
+
+
+def test_good_document_parses():
+    harvest = parse_harvest(GOOD)
+    assert harvest.models[0].body()[1].config["filters"] == 64
+    assert harvest.notes == ("dataset mnist served offline",)
+
+
+@pytest.mark.parametrize("path,value,where", [
+    (("schema",), "other/1", "$.schema"),
+    (("models", 0, "total_params"), "19392", "$.models[0].total_params"),
+    (("models", 0, "layers", 1, "params"), True, "$.models[0].layers[1].params"),
+    (("models", 0, "output_shapes", 0, 1), "220", "$.models[0].output_shapes[0][1]"),
+    (("notes",), "not a list", "$.notes"),
+    (("models",), [{}] * 201, "$.models"),
+])
+def test_bad_documents_are_rejected_with_the_path(path, value, where):
+    doc = copy.deepcopy(GOOD)
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(HarvestError) as info:
+        parse_harvest(doc)
+    assert info.value.where == where
