@@ -85,5 +85,7 @@ def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> 
 
         launcher = make_launcher(limits, hide=tuple(options.hide))
     cached = dataset_cache()
-    shims = Shims(training_steps=exercise.execution.training_steps, dataset_cache="." if cached else None)
+    settings = exercise.execution
+    shims = Shims(training_steps=settings.training_steps, training_epochs=settings.training_epochs,
+                  dataset_cache="." if cached else None)
     return run_submission(submission, limits=limits, launcher=launcher, files=exercise.files + cached, shims=shims)

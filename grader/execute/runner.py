@@ -136,6 +136,7 @@ class Shims:
     """
 
     training_steps: int | None = None
+    training_epochs: int | None = None
     offline_datasets: bool = True
     dataset_cache: str | None = None
 
@@ -147,7 +148,8 @@ class Shims:
                   f"__import__('types').ModuleType({SHIM_MODULE!r}))")
         return (f"exec(compile({source!r}, '<keras-grader offline>', 'exec'), {module}.__dict__)\n"
                 f"__import__('sys').modules[{SHIM_MODULE!r}].install(training_steps={self.training_steps!r}, "
-                f"cache_dir={self.dataset_cache!r}, datasets={self.offline_datasets!r})\n")
+                f"cache_dir={self.dataset_cache!r}, datasets={self.offline_datasets!r}, "
+                f"training_epochs={self.training_epochs!r})\n")
 
 
 def default_probe_source() -> str:

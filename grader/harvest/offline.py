@@ -8,8 +8,9 @@ so it imports nothing from ``grader``. Two independent shims:
   otherwise generated arrays of the real shapes and dtypes. A notebook that
   pastes ``mnist_cnn.py`` builds the same model either way.
 * **Training budget.** ``Model.fit`` runs at most ``steps`` batches per epoch
-  (and per validation), ``evaluate``/``predict`` at most ``steps`` batches: the
-  exercise's checks read architectures, not trained weights.
+  (and per validation) and, if set, at most ``epochs`` epochs;
+  ``evaluate``/``predict`` at most ``steps`` batches: the exercise's checks
+  read architectures, not trained weights.
 
 Every use is recorded in ``EVENTS`` so the feedback can say what happened.
 """
@@ -68,10 +69,53 @@ def _install_datasets(cache_dir):
                 module.load_data = _offline_loader(tail, cache_dir)
 
 
-def _capped(method, name, steps):
+# Positional index of (x, y, batch_size) in each method; predict takes no y.
+_POSITIONS = {"fit": (0, 1, 2), "evaluate": (0, 1, 2), "predict": (0, None, 1)}
+
+
+def _head(data, n):
+    """The first ``n`` samples of array-like data; anything else (datasets, generators) as is.
+
+    Converting a whole array to a tf.data pipeline costs seconds even when only
+    one batch is used, so the budget hands Keras only the rows it will read.
+    """
+    if type(data).__name__ == "ndarray":
+        return data[:n]
+    if isinstance(data, (list, tuple)):
+        return type(data)(_head(d, n) for d in data)
+    if isinstance(data, dict):
+        return {k: _head(v, n) for k, v in data.items()}
+    return data
+
+
+def _sliced(name, args, kwargs, steps):
+    x_at, y_at, batch_at = _POSITIONS[name]
+    batch = args[batch_at] if len(args) > batch_at else kwargs.get("batch_size")
+    rows = steps * (batch or 32)
+    args = list(args)
+    for at, key in ((x_at, "x"), (y_at, "y")):
+        if at is None:
+            continue
+        if len(args) > at:
+            args[at] = _head(args[at], rows)
+        elif key in kwargs:
+            kwargs[key] = _head(kwargs[key], rows)
+    if name == "fit" and isinstance(kwargs.get("validation_data"), (list, tuple)):
+        kwargs["validation_data"] = _head(kwargs["validation_data"], rows)
+    return tuple(args), kwargs
+
+
+def _capped(method, name, steps, epochs):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        args, kwargs = _sliced(name, args, kwargs, steps)
         if name == "fit":
+            if epochs:
+                # epochs is fit's third positional parameter (x, y, batch_size, epochs, ...)
+                if len(args) > 3:
+                    args = args[:3] + (min(args[3], epochs),) + args[4:]
+                else:
+                    kwargs["epochs"] = min(kwargs.get("epochs", 1), epochs)
             given = kwargs.get("steps_per_epoch")
             kwargs["steps_per_epoch"] = steps if given is None else min(given, steps)
             if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
@@ -80,24 +124,25 @@ def _capped(method, name, steps):
         else:
             given = kwargs.get("steps")
             kwargs["steps"] = steps if given is None else min(given, steps)
-        _note(f"{name}() was limited to {steps} batches per epoch (the checks do not depend on training)")
+        limit = f"{steps} batches per epoch" + (f", {epochs} epoch(s)" if name == "fit" and epochs else "")
+        _note(f"{name}() was limited to {limit} (the checks do not depend on training)")
         return method(self, *args, **kwargs)
 
     wrapper.__keras_grader_capped__ = True
     return wrapper
 
 
-def _install_budget(steps):
+def _install_budget(steps, epochs):
     import keras
 
     trainer = keras.Model
     for name in ("fit", "evaluate", "predict"):
         method = getattr(trainer, name)
         if not getattr(method, "__keras_grader_capped__", False):
-            setattr(trainer, name, _capped(method, name, steps))
+            setattr(trainer, name, _capped(method, name, steps, epochs))
 
 
-def install(training_steps=None, cache_dir=None, datasets=True):
+def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None):
     """Install the shims. Needs Keras imported already (the probe's ``install`` does that)."""
     import keras.datasets  # noqa: F401  (loads every dataset module so their load_data can be replaced)
     for name in _SHAPES:
@@ -112,4 +157,4 @@ def install(training_steps=None, cache_dir=None, datasets=True):
     if datasets:
         _install_datasets(cache_dir)
     if training_steps:
-        _install_budget(int(training_steps))
+        _install_budget(int(training_steps), int(training_epochs) if training_epochs else None)
