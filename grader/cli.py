@@ -155,9 +155,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     report = probe_capabilities()
     if args.json:
         print(json.dumps(report, indent=2))
-    else:
-        for layer, info in report.items():
-            print(f"{layer:12} {info}")
+        return EXIT_FULL
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Isolation of each submission's kernel on this machine", title_justify="left")
+    for column in ("layer", "in use", "available", "to enable the rest"):
+        table.add_column(column)
+    for layer, info in report.get("layers", {}).items():
+        in_use = info.get("mechanism") or "none"
+        table.add_row(layer, f"[red]{in_use}[/]" if in_use == "none" else f"[green]{in_use}[/]",
+                      ", ".join(info.get("available") or []) or "-", info.get("enable") or "")
+    console = Console()
+    console.print(table)
+    for note in report.get("notes", []) + report.get("problems", []):
+        console.print(f"• {note}")
     return EXIT_FULL
 
 
