@@ -343,6 +343,7 @@ class _Run:
         self.notes: list[str] = []
         self.status = Status.GRADED
         self.message: str | None = None
+        self.timed_out: list[str] = []  # cells interrupted at their limit while the run went on
         self.kernel: _Kernel | None = None
         self.responsive = True  # whether the kernel can be asked to shut down politely
         self.isolation = Isolation()
@@ -449,7 +450,7 @@ class _Run:
     async def _run_cell(self, cell: Cell) -> bool:
         """Run one code cell and harvest after it; False when the run must stop."""
         assert self.kernel is not None
-        label, left = f"cell {cell.index}", self._left()
+        label, left = f"cell {cell.index + 1}", self._left()  # 1-based, as students count
         if left <= 0:
             self.stop(Status.TIMEOUT, f"the run reached the total time limit of {self.limits.total_timeout:g} s "
                                       f"before {label}")
@@ -483,19 +484,20 @@ class _Run:
             self.cells[cell.index] = CellRun(
                 cell.index, CellState.ERROR, seconds, error_name="OutputLimit",
                 error_value=f"the submission printed more than {self.limits.output_bytes} bytes")
-            self._flooded(f"cell {cell.index}")
+            self._flooded(f"cell {cell.index + 1}")
         else:
             self.cells[cell.index] = _cell_run(cell.index, stopped.content, seconds,
                                                timed_out=f"interrupted after {reply.seconds:.1f} s")
+            self.timed_out.append(f"cell {cell.index + 1} ran past its {per_cell:g} s limit and was interrupted")
             if per_cell < self.limits.cell_timeout:
                 self.stop(Status.TIMEOUT, f"the run reached the total time limit of {self.limits.total_timeout:g} s "
-                                          f"during cell {cell.index}, after {reply.seconds:.1f} s in that cell")
+                                          f"during cell {cell.index + 1}, after {reply.seconds:.1f} s in that cell")
         if stopped.kind == "died":
-            await self._died(f"while interrupting cell {cell.index}")
+            await self._died(f"while interrupting cell {cell.index + 1}")
             return False
         if stopped.kind != "done":
             self.responsive = False
-            self.stop(Status.TIMEOUT, f"cell {cell.index} ran past its {per_cell:g} s limit and did not stop "
+            self.stop(Status.TIMEOUT, f"cell {cell.index + 1} ran past its {per_cell:g} s limit and did not stop "
                                       f"within {INTERRUPT_GRACE:g} s of an interrupt")
             return False
         return True
@@ -574,6 +576,8 @@ class _Run:
                        dropped_models=self.latest.dropped_models + max(0, len(models) - MAX_MODELS))
 
     def outcome(self) -> ExecutionOutcome:
+        if self.timed_out:
+            self.stop(Status.TIMEOUT, "; ".join(self.timed_out) + "; the cells after it still ran")
         kernel = self.kernel
         notes = list(self.notes)
         if kernel is not None and kernel.forged:

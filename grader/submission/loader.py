@@ -77,7 +77,7 @@ def _load_notebook(path: Path, data: bytes) -> Submission:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip()) - 1
+        truncated = _ends_inside_json(text)
         raise SubmissionError(
             f"not a valid notebook: JSON error at line {exc.lineno}, column {exc.colno} ({exc.msg})"
             + (" — the file looks truncated" if truncated else ""),
@@ -105,6 +105,26 @@ def _load_notebook(path: Path, data: bytes) -> Submission:
         cells.append(Cell(index=index, kind=kind, source=str(source)))
     return Submission(path=path, fmt="ipynb", cells=tuple(cells), encoding=encoding,
                       metadata=dict(nb.get("metadata", {})), digest=Submission.digest_of(data))
+
+
+def _ends_inside_json(text: str) -> bool:
+    """Whether the text stops inside a string or an open object/array: a cut-off download or save."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return in_string or depth > 0
 
 
 def _load_script(path: Path, data: bytes) -> Submission:
