@@ -1,0 +1,155 @@
+"""Find the submissions in a folder and tell whose each one is.
+
+Each item directly inside SUBMISSIONS (a file, or a folder per student) is a
+candidate; hidden files and OS junk are skipped. Its student id comes from the
+first of these that matches the item's name:
+
+* ``--id-pattern REGEX`` (``re.search``; the group named ``id``, else group 1,
+  else the whole match);
+* Moodle's bulk-download names, ``Full Name_12345_assignsubmission_file_...``
+  (the id is the participant number Moodle's grading worksheet calls
+  ``Participant 12345``);
+* Canvas' bulk-download names, ``login_12345_67890_file.ipynb`` or
+  ``login_LATE_12345_67890_...`` (user id, then submission id);
+* otherwise the file's stem, or the folder's name.
+
+``--lms`` restricts the automatic patterns to that LMS. A student with several
+gradeable items (two notebooks, a notebook and a folder, ...) is not silently
+reduced to one: every item is graded, the newest (by modification time, as the
+zip stored it) under the student's id and the older ones as ``id#2``, ``id#3``;
+the LMS sheets carry only the newest, and the class report lists the others.
+Items that cannot be graded (a PDF) next to a gradeable one are listed as
+ignored; a student with nothing gradeable is graded anyway, so the result says
+why it is unusable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from grader.batch.archive import JUNK
+from grader.batch.store import file_digest
+from grader.submission.loader import SUFFIXES
+
+LMS_PATTERNS = {
+    "moodle": re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assign(?:submission|feedback)_[a-z]+_"),
+    "canvas": re.compile(r"^(?P<login>[^_]+)_(?:LATE_)?(?P<id>\d+)_(?P<submission>\d+)_"),
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item to grade. ``id`` is unique in a run; ``student`` is shared by a student's duplicates."""
+
+    id: str
+    student: str
+    path: Path
+    file: str  # the name as handed in, relative to SUBMISSIONS
+    digest: str
+    mtime: float
+    fields: Mapping[str, str] = field(default_factory=dict)  # the pattern's named groups (name, login, ...)
+    duplicate_of: str | None = None
+    duplicates: tuple[str, ...] = ()
+
+
+@dataclass
+class Discovery:
+    entries: list[Entry]
+    problems: list[dict[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # names --id-pattern did not match (id = stem)
+
+
+def student_of(name: str, is_dir: bool, pattern: re.Pattern[str] | None = None,
+               lms: str | None = None) -> tuple[str, dict[str, str], bool]:
+    """(student id, named groups, matched) for an item called ``name``."""
+    patterns = [pattern] if pattern is not None else []
+    patterns += [LMS_PATTERNS[lms]] if lms else list(LMS_PATTERNS.values())
+    for candidate in patterns:
+        match = candidate.search(name)
+        if match is None:
+            continue
+        groups = {k: v for k, v in match.groupdict().items() if v is not None}
+        ident = groups.get("id") or (match.group(1) if candidate.groups else match.group(0))
+        if ident and ident.strip():
+            return ident.strip(), groups, True
+    return (name if is_dir else Path(name).stem) or name, {}, False
+
+
+def gradeable(path: Path) -> bool:
+    """A notebook or script, or a folder with one directly inside (what ``load_submission`` reads)."""
+    if path.is_dir():
+        try:
+            return any(p.suffix in SUFFIXES and not p.name.startswith(".") for p in path.iterdir())
+        except OSError:
+            return False
+    return path.suffix in SUFFIXES
+
+
+def tree_digest(path: Path) -> str:
+    """sha256 of a file, or of a folder's relative names and contents (links recorded, not followed)."""
+    if not path.is_dir():
+        return file_digest(path)
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            item = Path(folder) / name
+            rel = item.relative_to(path).as_posix()
+            content = "link:" + os.readlink(item) if item.is_symlink() else file_digest(item)
+            digest.update(f"{rel}\0{content}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None = None) -> Discovery:
+    found = Discovery(entries=[])
+    groups: dict[str, list[tuple[Path, dict[str, str]]]] = defaultdict(list)
+    for item in sorted(root.iterdir()):
+        if item.name.startswith(".") or item.name in JUNK:
+            continue
+        if item.is_symlink():
+            found.problems.append({"where": item.name, "what": "symbolic link: not followed"})
+            continue
+        student, fields, matched = student_of(item.name, item.is_dir(), pattern, lms)
+        if pattern is not None and not matched:
+            found.unmatched.append(item.name)
+        groups[student].append((item, fields))
+    for student, items in sorted(groups.items()):
+        usable = [(p, f) for p, f in items if gradeable(p)]
+        found.ignored += [p.name for p, _ in items if usable and not gradeable(p)]
+        chosen = usable or items
+        chosen.sort(key=lambda pf: (-pf[0].stat().st_mtime, pf[0].name))  # newest first
+        ids = [student] + [f"{student}#{n}" for n in range(2, len(chosen) + 1)]
+        for n, ((path, fields), ident) in enumerate(zip(chosen, ids)):
+            try:
+                digest = tree_digest(path)
+            except OSError as exc:
+                found.problems.append({"where": path.name, "what": f"unreadable: {exc.strerror or exc}"})
+                continue
+            found.entries.append(Entry(
+                id=ident, student=student, path=path, file=path.relative_to(root).as_posix(), digest=digest,
+                mtime=path.stat().st_mtime, fields=fields, duplicate_of=student if n else None,
+                duplicates=tuple(ids[1:]) if n == 0 else ()))
+    return found
+
+
+def submissions_root(folder: Path) -> Path:
+    """Step into a lone top-level folder (how most zips are made) unless it is one student's work.
+
+    A lone folder holding exactly one notebook or script is a student's; one holding
+    several, or only folders, is a wrapper around the class.
+    """
+    while True:
+        items = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK]
+        if len(items) != 1 or not items[0].is_dir() or items[0].is_symlink():
+            return folder
+        inside = [p for p in items[0].iterdir() if p.suffix in SUFFIXES and not p.name.startswith(".")]
+        if len(inside) == 1:
+            return folder
+        folder = items[0]

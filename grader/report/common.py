@@ -1,0 +1,93 @@
+"""Shared by the per-student and class reporters: they all read the JSON contract's dict.
+
+The batch rebuilds every aggregate from ``OUT/results/*.json``, long after the
+``GradeResult`` objects are gone, so reporters take the dict that
+``json_report.result_to_dict`` produced (and accept a ``GradeResult`` for
+convenience). Everything here is text in, text out: no files, no Jupyter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Union
+
+from grader.i18n import normalise_lang
+from grader.report.json_report import result_to_dict
+from grader.rubric.result import GradeResult
+
+Doc = Mapping[str, Any]
+ResultLike = Union[GradeResult, Doc]
+
+WORDS = {
+    "en": {"score": "Score", "status": "status", "feedback_for": "Feedback for", "hint": "hint",
+           "hidden": "hidden check: counted, not shown", "notes": "About the run", "check": "Check",
+           "points": "Points", "passed": "passed", "failed": "failed", "run_stopped": "The run stopped early"},
+    "zh-TW": {"score": "總分", "status": "狀態", "feedback_for": "評分回饋：", "hint": "提示",
+              "hidden": "隱藏的評分項目：計分但不顯示", "notes": "執行狀況", "check": "評分項目",
+              "points": "分數", "passed": "通過", "failed": "未通過", "run_stopped": "執行被提前中止"},
+}
+
+# Characters XML 1.0 forbids and terminals interpret; student output can carry any of them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def as_doc(result: ResultLike, lang: str | None = None) -> Doc:
+    """The JSON contract's dict for ``result`` (a ``GradeResult`` is rendered in ``lang``)."""
+    if isinstance(result, GradeResult):
+        return result_to_dict(result, lang or "en")
+    return result
+
+
+def words(doc: Doc) -> dict[str, str]:
+    return WORDS[normalise_lang(doc.get("lang"))]
+
+
+def clean(text: Any) -> str:
+    """``text`` as a string that every output format can hold (control characters become U+FFFD)."""
+    return _CONTROL.sub("\ufffd", "" if text is None else str(text))
+
+
+def fmt(points: float) -> str:
+    return f"{points:g}"
+
+
+def check_lines(check: Doc, doc: Doc, reveal_hidden: bool = False) -> tuple[str, list[str], str | None]:
+    """(message, details, hint) for one check as the reader may see it: a hidden check says only that."""
+    if check.get("hidden") and not reveal_hidden:
+        return words(doc)["hidden"], [], None
+    return clean(check.get("message")), [clean(d) for d in check.get("details") or ()], \
+        (clean(check["hint"]) if check.get("hint") else None)
+
+
+def run_notes(doc: Doc) -> list[str]:
+    """What the student should know about the run: why it stopped, failed cells, offline datasets."""
+    notes = [clean(n) for n in doc.get("notes") or ()]
+    if doc.get("status") != "graded" and doc.get("message"):
+        notes.insert(0, clean(doc["message"]))
+    return notes
+
+
+def student_id(doc: Doc) -> str:
+    """The id the batch graded this result under (``submission`` for a single ``grader check``)."""
+    batch = doc.get("batch") or {}
+    return clean(batch.get("id") or doc.get("submission") or "?")
+
+
+def needs_look(doc: Doc) -> list[str]:
+    """Why a TA should open this submission by hand; empty when nothing stands out."""
+    reasons = []
+    status = doc.get("status")
+    if status != "graded":
+        first = clean(doc.get("message") or "").strip().splitlines()
+        reasons.append(f"{status}: {first[0][:300]}" if first else str(status))
+    if doc.get("output_truncated_bytes"):
+        reasons.append(f"printed {doc['output_truncated_bytes']:,} bytes over the output cap")
+    for note in doc.get("notes") or ():
+        if any(word in note for word in ("harvest", "forged", "probe")):
+            reasons.append(clean(note))  # the probe's channel was tampered with or failed
+    batch = doc.get("batch") or {}
+    if batch.get("duplicate_of"):
+        reasons.append(f"older duplicate of {clean(batch['duplicate_of'])}")
+    elif batch.get("duplicates"):
+        reasons.append(f"{len(batch['duplicates']) + 1} files handed in; graded the newest")
+    return reasons
