@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -92,7 +93,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     exercise = get_exercise(args.exercise) if args.exercise else infer_exercise(load_submission(path))
     options = RunOptions(cell_timeout=args.timeout, sandbox=not args.no_sandbox)
     result = grade_path(path, exercise, options)
-    emit(result, args.format, args.lang, args.output)
+    try:
+        emit(result, args.format, args.lang, args.output)
+    except BrokenPipeError:  # `grader check ... | head`: the reader left; the grade still stands
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(result, args.fail_under)
 
 
