@@ -33,6 +33,7 @@ class RunOptions:
     memory_bytes: int | None = None
     hide: Sequence[Path] = field(default_factory=tuple)  # folders the kernel must not see (e.g. the batch's OUT)
     sandbox: bool = True
+    fast: bool = False  # issue #5: fork each kernel from a warm fork server (grader.execute.pool)
 
     def limits_for(self, exercise: Exercise) -> Limits:
         settings = exercise.execution
@@ -80,7 +81,11 @@ def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> 
 
     limits = options.limits_for(exercise)
     launcher = None
-    if options.sandbox:
+    if options.sandbox and options.fast:  # issue #5: same containment, kernel forked warm (cold if it cannot be)
+        from grader.execute.pool import make_fast_launcher
+
+        launcher = make_fast_launcher(limits, hide=tuple(options.hide))
+    elif options.sandbox:
         from grader.execute.sandbox import make_launcher
 
         launcher = make_launcher(limits, hide=tuple(options.hide))

@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("--lang", choices=LANGS, default="en", help="language of the feedback")
     grade.add_argument("--timeout", type=float, metavar="S",
                        help="per-cell timeout in seconds (overrides the exercise's)")
+    grade.add_argument("--cold", action="store_true",
+                       help="start every kernel from scratch instead of forking it from a warm server")
     grade.set_defaults(func=cmd_grade)
 
     merge = sub.add_parser("merge", help="combine the OUT folders of shards into one",
@@ -104,7 +106,8 @@ def cmd_grade(args: argparse.Namespace, grade_fn: GradeFn | None = None, console
                     "lms_column": args.lms_column, "source": str(source), "shard": args.shard,
                     "grader_version": __version__, "problems": found.problems, "notices": _notices(found)}
         out.write_manifest(manifest)
-        options = RunOptions(cell_timeout=args.timeout, hide=(out.root.resolve(), source.resolve()))
+        options = RunOptions(cell_timeout=args.timeout, hide=(out.root.resolve(), source.resolve()),
+                             fast=not args.cold)
         with ProgressView(len(jobs), label=f"grading {exercise.id}") as view:
             outcome = run_parallel(jobs, _worker(exercise, options, args.lang, out, grade_fn), args.jobs, view)
         docs = aggregate.rebuild(out, manifest)
