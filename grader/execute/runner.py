@@ -57,6 +57,9 @@ HARVEST_TIMEOUT = 30.0  # one probe request after a cell; the total deadline doe
 INTERRUPT_GRACE = 5.0  # how long an interrupted cell may take to stop before the kernel counts as stuck
 IDLE_GRACE = 2.0  # after the reply, how long to wait for the last outputs and the idle status
 SHUTDOWN_WAIT = 3.0
+EXIT_POLL = 0.01  # how often a shutting-down kernel is checked for having exited (jupyter_client: 0.1 s)
+READY_RETRY = 0.05  # kernel_info answered but iopub silent this long: ask again (the reply's status was missed)
+RECONNECT_MS = 10  # zmq retries a connect to a socket not yet bound this often (default 100 ms)
 POLL_SECONDS = 0.5  # how often a silent kernel is checked for being alive
 TRACEBACK_LINES = 15
 MAX_TEXT = 2000  # characters kept of an error value or a traceback line
@@ -295,9 +298,53 @@ class _Kernel:
             return f"exit code {code}: {_signal_name(code - 128)}?"
         return f"exit code {code}"
 
+    async def wait_for_ready(self, seconds: float) -> None:
+        """Return once the kernel has answered a kernel_info request and iopub has delivered a message.
+
+        Like jupyter_client's ``wait_for_ready`` (ask again until both channels
+        work), without its final 0.2 s of listening for iopub silence: a
+        single-use kernel has nothing to flush, and ``wait`` ignores what is not
+        ours. Any iopub message proves the subscription (ipykernel greets a new
+        subscriber with ``iopub_welcome``). RuntimeError if the kernel dies or
+        stays silent.
+        """
+        loop = asyncio.get_running_loop()
+        start = checked = loop.time()
+        until = start + seconds
+        msg_id, answered, heard = self.kc.kernel_info(), False, False
+        while not (answered and heard):
+            now = loop.time()
+            if now >= until:
+                raise RuntimeError(f"no answer from the kernel in {seconds:g} s")
+            if now - checked >= POLL_SECONDS:
+                checked = now
+                if not await self.km.is_alive():
+                    raise RuntimeError("the kernel died before answering")
+            wait = min(READY_RETRY if answered else POLL_SECONDS, until - now)
+            events = dict(await self._poller.poll(timeout=1000 * wait))
+            if not events and answered:  # the reply came, iopub is still silent: ask again
+                msg_id, answered = self.kc.kernel_info(), False
+            if self.kc.shell_channel.socket in events:
+                msg = await _receive(self.kc.shell_channel)
+                answered = answered or bool(msg and msg["parent_header"].get("msg_id") == msg_id)
+            if self.kc.iopub_channel.socket in events:
+                heard = heard or await _receive(self.kc.iopub_channel) is not None
+
     async def close(self, *, force: bool) -> None:
+        """Shut the kernel down (politely unless ``force``), polling its exit every 10 ms, not 100."""
         self.kc.stop_channels()
-        await asyncio.wait_for(self.km.shutdown_kernel(now=force), timeout=SHUTDOWN_WAIT + 10)
+        km = self.km
+        try:
+            if km.has_kernel:
+                if force:
+                    await km.provisioner.kill()
+                else:
+                    await km.request_shutdown()
+                await asyncio.wait_for(km.finish_shutdown(waittime=SHUTDOWN_WAIT, pollinterval=EXIT_POLL),
+                                       timeout=SHUTDOWN_WAIT + 10)
+            await km.cleanup_resources()
+        finally:
+            km.context.destroy(linger=0)  # ours (see _start), so the manager does not destroy it
 
 
 async def _receive(channel: Any, seconds: float = 0) -> dict | None:
@@ -405,20 +452,26 @@ class _Run:
         assert self._private is not None and self._runtime is not None
         spec = KernelSpec(argv=self.launcher.wrap(list(KERNEL_ARGV)), display_name="keras-grader",
                           language="python", interrupt_mode="message")
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)  # the kernel binds after we connect: retry soon
         km = AsyncKernelManager(kernel_spec_manager=_SingleSpec(spec), transport="ipc",
-                                ip=str(self._runtime / "s"),
+                                ip=str(self._runtime / "s"), context=context,
                                 connection_file=str(self._runtime / "kernel.json"),
                                 shutdown_wait_time=SHUTDOWN_WAIT)
         log_path = self._private / "kernel.log"
-        with open(log_path, "wb") as log:
-            # independent=True: jupyter_client would otherwise add JPY_PARENT_PID, which makes a
-            # kernel in a pid namespace (parent pid 1) exit at once; the env is the launcher's.
-            await km.start_kernel(env=self.launcher.env(), cwd=str(work), independent=True,
-                                  stdout=log, stderr=log)
+        try:
+            with open(log_path, "wb") as log:
+                # independent=True: jupyter_client would otherwise add JPY_PARENT_PID, which makes a
+                # kernel in a pid namespace (parent pid 1) exit at once; the env is the launcher's.
+                await km.start_kernel(env=self.launcher.env(), cwd=str(work), independent=True,
+                                      stdout=log, stderr=log)
+        except BaseException:
+            context.destroy(linger=0)
+            raise
         self.kernel = _Kernel(km, self.limits.output_bytes)
         try:
-            await self.kernel.kc.wait_for_ready(timeout=min(STARTUP_TIMEOUT, self._left()))
-        except RuntimeError as exc:  # jupyter_client's way of saying "died" or "no answer"
+            await self.kernel.wait_for_ready(min(STARTUP_TIMEOUT, self._left()))
+        except RuntimeError as exc:
             self.responsive = False
             status = Status.MEMORY_LIMIT if self.launcher.memory_exceeded() else Status.INTERNAL_ERROR
             self.stop(status, f"the kernel did not start: {exc}; kernel log: {_tail(log_path)!r}")
