@@ -151,6 +151,27 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, rel: PurePo
     return written
 
 
+# A student's own upload is one homework, not a class: much smaller caps than a bulk download.
+STUDENT_LIMITS = ZipLimits(max_members=2_000, max_total=512 * 1024**2, max_member=256 * 1024**2)
+
+
+def unpack_student(archive: Path, work: Path) -> Unpacked:
+    """Unpack a student's own ``.zip`` (found among the submissions) and step into its lone wrapper folders.
+
+    Opened one level deep only: a zip inside it stays a file (and the loader
+    says it cannot grade it). Cached by content like a class archive.
+    """
+    unpacked = unpack_cached(archive, work, STUDENT_LIMITS)
+    root = unpacked.root
+    while True:
+        items = [p for p in root.iterdir() if p.name not in JUNK and not p.name.startswith(".")]
+        if len(items) != 1 or not items[0].is_dir() or items[0].is_symlink():
+            break
+        root = items[0]
+    unpacked.root = root
+    return unpacked
+
+
 def unpack_cached(archive: Path, work: Path, limits: ZipLimits = ZipLimits()) -> Unpacked:
     """Unpack into ``work/<digest of the archive>`` once; a re-run reuses it (and its problem list)."""
     dest = work / "unpacked" / file_digest(archive)[:20]

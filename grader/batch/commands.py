@@ -138,7 +138,7 @@ def _find(source: Path, out: OutDir, pattern: re.Pattern[str] | None, lms: str |
             raise UsageError("SUBMISSIONS must be a folder or a .zip", where=str(source))
         unpacked = archive.unpack_cached(source, out.work)
         problems, root = unpacked.problems, unpacked.root
-    found = discover.discover(discover.submissions_root(root), pattern, lms)
+    found = discover.discover(discover.submissions_root(root), pattern, lms, work=out.work)
     found.problems[:0] = problems
     if not found.entries and not found.problems:
         raise UsageError("no submissions found", where=str(source), hint="pass the folder or .zip the LMS gave you")

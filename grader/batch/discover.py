@@ -18,6 +18,9 @@ gradeable items (two notebooks, a notebook and a folder, ...) is not silently
 reduced to one: every item is graded, the newest (by modification time, as the
 zip stored it) under the student's id and the older ones as ``id#2``, ``id#3``;
 the LMS sheets carry only the newest, and the class report lists the others.
+A student who zipped their work (a ``.zip`` item, or the one zip in their
+folder with no notebook beside it) is graded from the zip's content, unpacked
+safely into OUT (``archive.unpack_student``; one level deep, smaller caps).
 Items that cannot be graded (a PDF) next to a gradeable one are listed as
 ignored; a student with nothing gradeable is graded anyway, so the result says
 why it is unusable.
@@ -33,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from grader.batch.archive import JUNK
+from grader.batch.archive import JUNK, unpack_student
 from grader.batch.store import file_digest
+from grader.errors import UsageError
 from grader.submission.loader import SUFFIXES
 
 LMS_PATTERNS = {
@@ -82,8 +86,27 @@ def student_of(name: str, is_dir: bool, pattern: re.Pattern[str] | None = None,
     return (name if is_dir else Path(name).stem) or name, {}, False
 
 
-def gradeable(path: Path) -> bool:
-    """A notebook or script, or a folder with one directly inside (what ``load_submission`` reads)."""
+def student_archive(path: Path) -> Path | None:
+    """The zip a student handed in: the item itself, or the one zip in their folder with no notebook beside it."""
+    if path.is_symlink():
+        return None
+    if path.is_file():
+        return path if path.suffix.lower() == ".zip" else None
+    try:
+        inside = [p for p in path.iterdir() if not p.name.startswith(".") and p.name not in JUNK]
+    except OSError:
+        return None
+    if any(p.suffix in SUFFIXES for p in inside):
+        return None
+    zips = [p for p in inside if p.suffix.lower() == ".zip" and p.is_file() and not p.is_symlink()]
+    return zips[0] if len(zips) == 1 else None
+
+
+def gradeable(path: Path, archives: bool = False) -> bool:
+    """A notebook or script, or a folder with one directly inside (what ``load_submission`` reads);
+    with ``archives``, also a student's zip (see ``student_archive``)."""
+    if archives and student_archive(path) is not None:
+        return True
     if path.is_dir():
         try:
             return any(p.suffix in SUFFIXES and not p.name.startswith(".") for p in path.iterdir())
@@ -107,8 +130,11 @@ def tree_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None = None) -> Discovery:
+def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None = None,
+             work: Path | None = None) -> Discovery:
+    """The entries under ``root``; with ``work`` (OUT's work folder) students' zips are opened there."""
     found = Discovery(entries=[])
+    archives = work is not None
     groups: dict[str, list[tuple[Path, dict[str, str]]]] = defaultdict(list)
     for item in sorted(root.iterdir()):
         if item.name.startswith(".") or item.name in JUNK:
@@ -121,8 +147,8 @@ def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None
             found.unmatched.append(item.name)
         groups[student].append((item, fields))
     for student, items in sorted(groups.items()):
-        usable = [(p, f) for p, f in items if gradeable(p)]
-        found.ignored += [p.name for p, _ in items if usable and not gradeable(p)]
+        usable = [(p, f) for p, f in items if gradeable(p, archives)]
+        found.ignored += [p.name for p, _ in items if usable and not gradeable(p, archives)]
         chosen = usable or items
         chosen.sort(key=lambda pf: (-pf[0].stat().st_mtime, pf[0].name))  # newest first
         ids = [student] + [f"{student}#{n}" for n in range(2, len(chosen) + 1)]
@@ -132,11 +158,30 @@ def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None
             except OSError as exc:
                 found.problems.append({"where": path.name, "what": f"unreadable: {exc.strerror or exc}"})
                 continue
+            graded = _opened(path, work, found) if archives else path
             found.entries.append(Entry(
-                id=ident, student=student, path=path, file=path.relative_to(root).as_posix(), digest=digest,
+                id=ident, student=student, path=graded, file=path.relative_to(root).as_posix(), digest=digest,
                 mtime=path.stat().st_mtime, fields=fields, duplicate_of=student if n else None,
                 duplicates=tuple(ids[1:]) if n == 0 else ()))
     return found
+
+
+def _opened(path: Path, work: Path | None, found: Discovery) -> Path:
+    """What to grade for ``path``: the unpacked content of a student's zip, else ``path`` itself.
+
+    A zip that cannot be opened is reported and graded as it is (the loader then
+    says it cannot read a .zip), so the student still gets a result.
+    """
+    zipped = student_archive(path)
+    if zipped is None or work is None:
+        return path
+    try:
+        unpacked = unpack_student(zipped, work)
+    except UsageError as exc:
+        found.problems.append({"where": zipped.name, "what": f"student archive: {exc.message}"})
+        return path
+    found.problems += unpacked.problems
+    return unpacked.root
 
 
 def submissions_root(folder: Path) -> Path:

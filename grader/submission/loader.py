@@ -29,6 +29,10 @@ def load_submission(path: str | Path) -> Submission:
         path = _single_file_in(path)
     if not path.exists():
         raise SubmissionError("no such file", where=str(path), hint="check the path")
+    if path.suffix.lower() == ".zip":
+        raise SubmissionError("a zip archive is not a notebook", where=str(path),
+                              hint="unzip it and hand in the .ipynb or .py inside (`grader grade` opens a "
+                                   "student's zip one level deep, not a zip within a zip)")
     if path.suffix not in SUFFIXES:
         raise SubmissionError(f"unsupported file type {path.suffix or '(none)'!r}", where=str(path),
                               hint="hand in a Jupyter notebook (.ipynb) or a Python script (.py)")

@@ -42,6 +42,8 @@ def _text(path: Path) -> str:
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.suffix in (".ipynb", ".py"))
         path = found[0] if found else path
+    if path.suffix == ".zip":  # as the real loader: a zip is never read as a notebook
+        return ""
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -145,6 +145,51 @@ def test_zip_with_refused_members_grades_the_rest_and_exits_2(tmp_path):
     assert not (tmp_path / "evil.ipynb").exists()
 
 
+def _zip_bytes(members: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_students_zips_are_opened_one_level_deep_and_bad_ones_reported(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("export/Ann Lee_101_assignsubmission_file_/homework.zip",
+                    _zip_bytes({"hw/Day_096.ipynb": "CORRECT", "__MACOSX/hw/._Day_096.ipynb": "junk"}))
+        zf.writestr("export/Bo Wu_102_assignsubmission_file_/hw.ipynb", "WRONG")
+        zf.writestr("export/Cy Ng_103_assignsubmission_file_/broken.zip", "this is not a zip")
+        zf.writestr("export/Di Ho_104_assignsubmission_file_/evil.zip",
+                    _zip_bytes({"ok.ipynb": "CORRECT", "../../../planted.ipynb": "CORRECT"}))
+        zf.writestr("export/Ed Yu_105_assignsubmission_file_/outer.zip",
+                    _zip_bytes({"inner.zip": _zip_bytes({"hw.ipynb": "CORRECT"}).decode("latin-1")}))
+    out = tmp_path / "out"
+    code, summary = grade(archive, "--exercise", "day096", "--out", out, "--lms", "moodle")
+    status = {d["batch"]["id"]: (d["status"], d["score"]) for d in OutDir(out).all_results()}
+    assert status == {"101": ("graded", 8), "102": ("graded", 6), "103": ("invalid-submission", 0),
+                      "104": ("graded", 8), "105": ("invalid-submission", 0)}, status
+    assert code == 2, summary
+    manifest = json.loads((out / "manifest.json").read_text())
+    problems = {p["where"]: p["what"] for p in manifest["problems"]}
+    assert "not a readable zip" in problems["broken.zip"], problems
+    assert any(w.startswith("evil.zip:") and "climbs out" in v for w, v in problems.items()), problems
+    assert not list(tmp_path.rglob("planted.ipynb"))
+
+
+def test_a_folder_of_zips_is_graded_without_writing_into_it(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.zip").write_bytes(_zip_bytes({"alice/hw.ipynb": "CORRECT"}))
+    (subs / "bob.zip").write_bytes(_zip_bytes({"hw.py": "WRONG"}))
+    before = sorted(p.name for p in subs.rglob("*"))
+    code, _summary = grade(subs, "--exercise", "day096", "--out", tmp_path / "out")
+    status = {d["batch"]["id"]: (d["status"], d["score"]) for d in OutDir(tmp_path / "out").all_results()}
+    assert status == {"alice": ("graded", 8), "bob": ("graded", 6)}, status
+    assert code == 0  # a class grades fine even when students lose points
+    assert sorted(p.name for p in subs.rglob("*")) == before
+
+
 def test_duplicates_are_all_graded_and_only_the_newest_reaches_the_lms(tmp_path):
     import os
 
