@@ -21,6 +21,53 @@ from grader.report.common import Doc, needs_look, student_id
 MOST_MISSED = 5
 LIST_AT_MOST = 20
 
+# The TA's terminal summary, in the run's --lang (the manifest keeps it, so `grader merge` follows).
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "header": "{title}: {students} student(s), {submissions} submission(s) in {root}",
+        "count": "{title} ({n}):",
+        "more": "... and {n} more (see report.html)",
+        "distribution": "score distribution:",
+        "most_missed": "most-missed checks",
+        "missed": "{missed:>4} of {n} missed  {id}  ({title})",
+        "not_graded": "could not be graded normally",
+        "duplicates": "students with several files (newest graded as the id, older as id#2, ...)",
+        "also": "{id}: also {others}",
+        "problems": "input problems",
+        "notices": "notices",
+        "outputs": "outputs: {paths}",
+        "graded_run": "{done} graded this run in {seconds:.1f} s, {fresh} up to date",
+        "shard": " (shard {shard})",
+        "interrupted": "interrupted: {n} submission(s) not graded; run the same command again to finish",
+        "stale": "{n} result(s) in OUT have no submission in {source} (kept in the outputs)",
+        "merged": "merged {n} folder(s)",
+    },
+    "zh-TW": {
+        "header": "{title}：{students} 位學生，{submissions} 份繳交，結果在 {root}",
+        "count": "{title}（{n}）：",
+        "more": "……還有 {n} 項（見 report.html）",
+        "distribution": "分數分布：",
+        "most_missed": "最常失分的項目",
+        "missed": "{n} 人中 {missed:>4} 人未通過  {id}（{title}）",
+        "not_graded": "無法正常評分",
+        "duplicates": "繳交多個檔案的學生（最新的以學號評分，較舊的為 學號#2、……）",
+        "also": "{id}：另有 {others}",
+        "problems": "輸入檔案的問題",
+        "notices": "注意事項",
+        "outputs": "輸出：{paths}",
+        "graded_run": "本次評分 {done} 份，用時 {seconds:.1f} 秒；{fresh} 份已是最新",
+        "shard": "（分片 {shard}）",
+        "interrupted": "已中斷：{n} 份尚未評分；再執行同一個指令即可完成",
+        "stale": "OUT 裡有 {n} 份結果在 {source} 中已找不到繳交檔（仍保留在輸出中）",
+        "merged": "合併了 {n} 個資料夾",
+    },
+}
+
+
+def phrase(lang: str | None, key: str, **values: Any) -> str:
+    """One line of the summary in ``lang`` (English when the language is unknown)."""
+    return PHRASES.get(lang or "en", PHRASES["en"])[key].format(**values)
+
 
 def title_of(manifest: Mapping[str, Any]) -> str:
     title = manifest.get("title") or {}
@@ -63,37 +110,39 @@ def _write_if_changed(out: OutDir, relative: str, text: str) -> None:
 def print_summary(console: Console, docs: Sequence[Doc], manifest: Mapping[str, Any], out: OutDir,
                   lines: Sequence[str] = ()) -> None:
     """Score distribution, the most-missed checks, what could not be graded and why, where outputs are."""
+    lang = manifest.get("lang") or "en"
+
     def say(text: str, style: str = "") -> None:
         console.print(Text(text, style=style), soft_wrap=True)  # Text: student ids are not rich markup
 
-    def listing(title: str, items: Sequence[str], style: str = "") -> None:
+    def listing(key: str, items: Sequence[str], style: str = "") -> None:
         if items:
-            say(f"{title} ({len(items)}):", style)
+            say(phrase(lang, "count", title=phrase(lang, key), n=len(items)), style)
             for item in items[:LIST_AT_MOST]:
                 say(f"  {item}")
             if len(items) > LIST_AT_MOST:
-                say(f"  ... and {len(items) - LIST_AT_MOST} more (see report.html)")
+                say("  " + phrase(lang, "more", n=len(items) - LIST_AT_MOST))
 
     primary = [d for d in docs if not d["batch"].get("duplicate_of")]
-    say(f"{title_of(manifest)}: {len(primary)} student(s), {len(docs)} submission(s) in {out.root}", "bold")
+    say(phrase(lang, "header", title=title_of(manifest), students=len(primary), submissions=len(docs),
+               root=out.root), "bold")
     for line in lines:
         say(line)
     if primary:
         bins = class_report.score_bins([d["score"] for d in primary], max(d["max_score"] for d in primary))
         widest = max(c for _, c in bins) or 1
         label_width = max(len(label) for label, _ in bins)
-        say("score distribution:")
+        say(phrase(lang, "distribution"))
         for label, count in bins:
             say(f"  {label:>{label_width}} | {'█' * round(30 * count / widest)} {count}")
         rates = sorted(class_report.pass_rates(primary), key=lambda r: r["passed"] / max(r["n"], 1))
-        listing("most-missed checks", [f"{r['n'] - r['passed']:>4} of {r['n']} missed  {r['id']}  ({r['title']})"
-                                       for r in rates if r["passed"] < r["n"]][:MOST_MISSED])
-    listing("could not be graded normally",
-            [f"{student_id(d)}: {needs_look(d)[0]}" for d in docs if d["status"] != "graded"], "yellow")
-    listing("students with several files (newest graded as the id, older as id#2, ...)",
-            [f"{student_id(d)}: also {', '.join(d['batch']['duplicates'])}" for d in docs
-             if d["batch"].get("duplicates")], "yellow")
-    listing("input problems", [f"{p['where']}: {p['what']}" for p in manifest.get("problems") or ()], "red")
+        listing("most_missed", [phrase(lang, "missed", missed=r["n"] - r["passed"], n=r["n"], id=r["id"],
+                                       title=r["title"]) for r in rates if r["passed"] < r["n"]][:MOST_MISSED])
+    listing("not_graded", [f"{student_id(d)}: {needs_look(d)[0]}" for d in docs if d["status"] != "graded"],
+            "yellow")
+    listing("duplicates", [phrase(lang, "also", id=student_id(d), others=", ".join(d["batch"]["duplicates"]))
+                           for d in docs if d["batch"].get("duplicates")], "yellow")
+    listing("problems", [f"{p['where']}: {p['what']}" for p in manifest.get("problems") or ()], "red")
     listing("notices", [f"{p['where']}: {p['what']}" for p in manifest.get("notices") or ()])
     outputs = ["grades.csv", "report.html", "junit.xml", "feedback/", "results/"]
-    say("outputs: " + ", ".join(str(out.root / o) for o in outputs))
+    say(phrase(lang, "outputs", paths=", ".join(str(out.root / o) for o in outputs)))

@@ -15,6 +15,7 @@ a warning on stderr says so whenever it is active.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import re
@@ -111,15 +112,15 @@ def cmd_grade(args: argparse.Namespace, grade_fn: GradeFn | None = None, console
         with ProgressView(len(jobs), label=f"grading {exercise.id}") as view:
             outcome = run_parallel(jobs, _worker(exercise, options, args.lang, out, grade_fn), args.jobs, view)
         docs = aggregate.rebuild(out, manifest)
-        lines = [f"{len(outcome.done)} graded this run in {outcome.seconds:.1f} s, "
-                 f"{len(entries) - len(jobs)} up to date" + (f" (shard {args.shard})" if args.shard else "")]
+        say = functools.partial(aggregate.phrase, args.lang)
+        lines = [say("graded_run", done=len(outcome.done), seconds=outcome.seconds, fresh=len(entries) - len(jobs))
+                 + (say("shard", shard=args.shard) if args.shard else "")]
         if outcome.interrupted:
-            lines.append(f"interrupted: {len(outcome.not_done)} submission(s) not graded; "
-                         f"run the same command again to finish")
+            lines.append(say("interrupted", n=len(outcome.not_done)))
         lines += [f"grader failure on {e.id}: {error}" for (e, _), error in outcome.failed]
         stale = {d["batch"]["id"] for d in docs} - {e.id for e in entries}
         if stale and not args.shard:
-            lines.append(f"{len(stale)} result(s) in OUT have no submission in {source} (kept in the outputs)")
+            lines.append(say("stale", n=len(stale), source=source))
         aggregate.print_summary(console, docs, manifest, out, lines)
     if outcome.interrupted:
         return EXIT_INTERRUPTED
@@ -163,7 +164,8 @@ def cmd_merge(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console(highlight=False)
     out = OutDir(args.out)
     docs, manifest = merge_outs([OutDir(p) for p in args.inputs], out, lms=args.lms, lms_column=args.lms_column)
-    aggregate.print_summary(console, docs, manifest, out, [f"merged {len(args.inputs)} folder(s)"])
+    lines = [aggregate.phrase(manifest.get("lang"), "merged", n=len(args.inputs))]
+    aggregate.print_summary(console, docs, manifest, out, lines)
     if any(d["status"] == "internal-error" for d in docs):
         return EXIT_GRADER
     return EXIT_UNUSABLE if manifest.get("problems") else EXIT_OK

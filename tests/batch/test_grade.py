@@ -267,3 +267,23 @@ def test_merge_keeps_the_newer_of_conflicting_results_and_checks_exercises(tmp_p
         merge(tmp_path / "out-a", tmp_path / "out-c", "--out", tmp_path / "merged2")
     with pytest.raises(UsageError, match="no manifest"):
         merge(tmp_path / "a", "--out", tmp_path / "merged3")
+
+
+def test_the_summary_speaks_the_runs_language_and_merge_follows(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("export/alice.ipynb", "CORRECT")
+        zf.writestr("export/bob.ipynb", "WRONG")
+        zf.writestr("export/carol.ipynb", "not a notebook")
+        zf.writestr("export/../evil.ipynb", "CORRECT")
+    code, summary = grade(archive, "--exercise", "day096", "--out", tmp_path / "out", "--lang", "zh-TW")
+    assert code == 2
+    for expected in ("3 位學生", "本次評分 3 份", "分數分布：", "最常失分的項目（", "3 人中    2 人未通過  conv_model（",
+                     "無法正常評分（1）：", "輸入檔案的問題（1）：", "輸出："):
+        assert expected in summary, (expected, summary)
+    assert "score distribution" not in summary and "input problems" not in summary
+    buffer = io.StringIO()
+    args = cli.build_parser().parse_args(["merge", str(tmp_path / "out"), "--out", str(tmp_path / "merged")])
+    from grader.batch.commands import cmd_merge
+    cmd_merge(args, console=Console(file=buffer, width=200))
+    assert "合併了 1 個資料夾" in buffer.getvalue() and "分數分布：" in buffer.getvalue()
