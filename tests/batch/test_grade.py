@@ -271,11 +271,8 @@ def test_merge_keeps_the_newer_of_conflicting_results_and_checks_exercises(tmp_p
 
 def test_the_summary_speaks_the_runs_language_and_merge_follows(tmp_path):
     archive = tmp_path / "class.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("export/alice.ipynb", "CORRECT")
-        zf.writestr("export/bob.ipynb", "WRONG")
-        zf.writestr("export/carol.ipynb", "not a notebook")
-        zf.writestr("export/../evil.ipynb", "CORRECT")
+    archive.write_bytes(_zip_bytes({"export/alice.ipynb": "CORRECT", "export/bob.ipynb": "WRONG",
+                                    "export/carol.ipynb": "not a notebook", "export/../evil.ipynb": "CORRECT"}))
     code, summary = grade(archive, "--exercise", "day096", "--out", tmp_path / "out", "--lang", "zh-TW")
     assert code == 2
     for expected in ("3 位學生", "本次評分 3 份", "分數分布：", "最常失分的項目（", "3 人中    2 人未通過  conv_model（",
