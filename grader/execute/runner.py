@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import importlib.util
 import json
@@ -59,6 +60,7 @@ IDLE_GRACE = 2.0  # after the reply, how long to wait for the last outputs and t
 SHUTDOWN_WAIT = 3.0
 EXIT_POLL = 0.01  # how often a shutting-down kernel is checked for having exited (jupyter_client: 0.1 s)
 READY_RETRY = 0.05  # kernel_info answered but iopub silent this long: ask again (the reply's status was missed)
+READY_ASK_AGAIN = 1.0  # no reply to kernel_info this long: ask again (as jupyter_client does)
 RECONNECT_MS = 10  # zmq retries a connect to a socket not yet bound this often (default 100 ms)
 POLL_SECONDS = 0.5  # how often a silent kernel is checked for being alive
 TRACEBACK_LINES = 15
@@ -98,7 +100,11 @@ async def run_submission_async(
     try:
         await run.execute(files, workdir, probe_source, shims)
     except Exception as exc:  # the grader's own failure: report it, never crash a batch
+        run.responsive = False  # the kernel may be busy with a cell: kill it, do not ask
         run.stop(Status.INTERNAL_ERROR, f"grader error: {type(exc).__name__}: {exc}")
+    except BaseException:  # cancelled, Ctrl-C: likewise
+        run.responsive = False
+        raise
     finally:
         await run.teardown()
     return run.outcome()
@@ -193,7 +199,7 @@ class _Kernel:
 
     def __init__(self, km: AsyncKernelManager, output_limit: int) -> None:
         self.km = km
-        self.kc = km.client()
+        self.kc = km.client(context=km.context)  # our context: its socket options apply to the channels
         self.kc.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
         self.output_limit = output_limit
         self.output_bytes = 0  # everything the submission printed, ours excluded
@@ -301,40 +307,44 @@ class _Kernel:
     async def wait_for_ready(self, seconds: float) -> None:
         """Return once the kernel has answered a kernel_info request and iopub has delivered a message.
 
-        Like jupyter_client's ``wait_for_ready`` (ask again until both channels
-        work), without its final 0.2 s of listening for iopub silence: a
-        single-use kernel has nothing to flush, and ``wait`` ignores what is not
-        ours. Any iopub message proves the subscription (ipykernel greets a new
-        subscriber with ``iopub_welcome``). RuntimeError if the kernel dies or
-        stays silent.
+        Like jupyter_client's ``wait_for_ready`` (ask again every second until
+        both channels work), without its final 0.2 s of listening for iopub
+        silence: a single-use kernel has nothing to flush, and ``wait`` ignores
+        what is not ours. Any iopub message proves the subscription (ipykernel
+        greets a new subscriber with ``iopub_welcome``); when the reply came but
+        iopub stayed silent, its status message was missed: ask again at once.
+        RuntimeError if the kernel dies or stays silent.
         """
         loop = asyncio.get_running_loop()
-        start = checked = loop.time()
+        start = checked = asked = loop.time()
         until = start + seconds
-        msg_id, answered, heard = self.kc.kernel_info(), False, False
+        ours, answered, heard = {self.kc.kernel_info()}, False, False
         while not (answered and heard):
             now = loop.time()
             if now >= until:
-                raise RuntimeError(f"no answer from the kernel in {seconds:g} s")
+                raise RuntimeError(f"the kernel answered but its iopub channel stayed silent for {seconds:g} s"
+                                   if answered else f"no answer from the kernel in {seconds:g} s")
             if now - checked >= POLL_SECONDS:
                 checked = now
                 if not await self.km.is_alive():
                     raise RuntimeError("the kernel died before answering")
+            if now - asked >= (READY_RETRY if answered else READY_ASK_AGAIN):
+                ours.add(self.kc.kernel_info())
+                asked, answered = now, False
             wait = min(READY_RETRY if answered else POLL_SECONDS, until - now)
             events = dict(await self._poller.poll(timeout=1000 * wait))
-            if not events and answered:  # the reply came, iopub is still silent: ask again
-                msg_id, answered = self.kc.kernel_info(), False
             if self.kc.shell_channel.socket in events:
                 msg = await _receive(self.kc.shell_channel)
-                answered = answered or bool(msg and msg["parent_header"].get("msg_id") == msg_id)
+                if msg and msg["parent_header"].get("msg_id") in ours and not answered:
+                    answered, asked = True, loop.time()
             if self.kc.iopub_channel.socket in events:
                 heard = heard or await _receive(self.kc.iopub_channel) is not None
 
     async def close(self, *, force: bool) -> None:
         """Shut the kernel down (politely unless ``force``), polling its exit every 10 ms, not 100."""
-        self.kc.stop_channels()
         km = self.km
         try:
+            self.kc.stop_channels()
             if km.has_kernel:
                 if force:
                     await km.provisioner.kill()
@@ -468,7 +478,13 @@ class _Run:
         except BaseException:
             context.destroy(linger=0)
             raise
-        self.kernel = _Kernel(km, self.limits.output_bytes)
+        try:
+            self.kernel = _Kernel(km, self.limits.output_bytes)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await km.shutdown_kernel(now=True)
+            context.destroy(linger=0)
+            raise
         try:
             await self.kernel.wait_for_ready(min(STARTUP_TIMEOUT, self._left()))
         except RuntimeError as exc:
