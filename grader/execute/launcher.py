@@ -14,6 +14,15 @@ from pathlib import Path
 
 from grader.execute.outcome import Isolation
 
+# Every kernel's environment has these, on every path (cold, sandboxed, forked): what the
+# imports read at start must not differ between paths, and start-up noise is not student output.
+KERNEL_BASE_ENV = {
+    "PYTHONHASHSEED": "0",  # same submission, same run
+    "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's C++ banner
+    "MPLBACKEND": "Agg",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # ipykernel's debugger warns about frozen modules on stderr
+}
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from grader.errors import SandboxError
-from grader.execute.launcher import Launcher, Limits
+from grader.execute.launcher import KERNEL_BASE_ENV, Launcher, Limits
 from grader.execute.outcome import Isolation
 
 MARKER = "KERAS_GRADER_RUN"  # inherited by every process the kernel starts; cleanup looks for it
@@ -40,9 +40,7 @@ class LocalLauncher(Launcher):
             "TMPDIR": str(workdir / ".tmp"),
             "LANG": locale,
             "LC_ALL": locale,
-            "PYTHONHASHSEED": "0",  # same submission, same run
-            "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's C++ banner is noise, not output
-            "MPLBACKEND": "Agg",
+            **KERNEL_BASE_ENV,
             "KERAS_HOME": str(workdir / ".keras"),
             # ipykernel exits when this process goes away, so a crashed grader leaves no kernel.
             "JPY_PARENT_PID": str(os.getpid()),

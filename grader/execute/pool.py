@@ -33,7 +33,7 @@ from typing import Iterable
 
 from grader.errors import SandboxError
 from grader.execute.forklauncher import ForkLauncher
-from grader.execute.launcher import Limits
+from grader.execute.launcher import KERNEL_BASE_ENV, Limits
 from grader.execute.sandbox import Host, SandboxLauncher, detect_host
 
 __all__ = ["ForkServer", "make_fast_launcher", "server_env", "shared_failure", "shared_server", "stop_shared_server"]
@@ -49,15 +49,15 @@ HOME = "/run/keras-grader-home"  # the server's own $HOME: empty, inside its pri
 def server_env() -> dict[str, str]:
     """The server's environment: a kernel's (``SandboxLauncher.env``) without the per-run entries.
 
-    What the imports read at start (TF_CPP_MIN_LOG_LEVEL, PYTHONHASHSEED, the
-    locale) must equal what a cold kernel would see; the per-run entries
-    (HOME, KERAS_HOME, the run marker) are set in each forked kernel.
+    What the imports read at start (``KERNEL_BASE_ENV``, the locale) must equal
+    what a cold kernel would see; the per-run entries (HOME, KERAS_HOME, the run
+    marker) are set in each forked kernel.
     """
     tmp = "/tmp"
     return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": HOME, "TMPDIR": tmp, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg",
+        **KERNEL_BASE_ENV,
         "KERAS_HOME": f"{HOME}/.keras",
         "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1",
         "IPYTHONDIR": f"{tmp}/ipython", "MPLCONFIGDIR": f"{tmp}/matplotlib",
