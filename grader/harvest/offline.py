@@ -140,17 +140,26 @@ class _eagerly:
     """Run tf.functions eagerly inside the block (TensorFlow backend only), restoring the setting after."""
 
     def __enter__(self):
+        import warnings
+
+        import keras
+
         self.config = None
         tf = sys.modules.get("tensorflow")
-        if tf is not None and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        if tf is not None and keras.backend.backend() == "tensorflow":
             self.config = tf.config
             self.before = self.config.functions_run_eagerly()
+            # TensorFlow warns that tf.data functions still trace: true, and not the student's concern
+            self.warnings = warnings.catch_warnings()
+            self.warnings.__enter__()
+            warnings.filterwarnings("ignore", message="Even though the `tf.config.experimental_run_functions_eagerly`")
             self.config.run_functions_eagerly(True)
         return self
 
     def __exit__(self, *exc):
         if self.config is not None:
             self.config.run_functions_eagerly(self.before)
+            self.warnings.__exit__(*exc)
         return False
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from grader.execute.launcher import Limits
@@ -66,3 +68,30 @@ def test_a_cached_dataset_is_preferred(tmp_path):
                              shims=Shims(dataset_cache="."))
     assert outcome.cells[0].state == CellState.OK, outcome.cells[0]
     assert any("served offline from a local cache" in n for n in outcome.notes)
+
+
+BUDGET_IN_A_FRESH_PROCESS = """
+import warnings
+import numpy as np, keras, tensorflow as tf
+from grader.harvest import offline
+offline.install(training_steps=1, training_epochs=1)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+model.compile("sgd", "mse")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model.fit(np.zeros((64, 4)), np.zeros((64, 2)), epochs=3, validation_split=0.5, verbose=0)
+print("WARNINGS", [str(w.message)[:40] for w in caught if "run_functions_eagerly" in str(w.message)])
+print("EAGER", tf.config.functions_run_eagerly(), model.run_eagerly)
+"""
+
+
+def test_budgeted_calls_run_eagerly_without_telling_the_student(tmp_path):
+    """TensorFlow warns on every tf.data trace while functions run eagerly; that is ours, not the student's."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", BUDGET_IN_A_FRESH_PROCESS], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env={"PYTHONPATH": str(Path(__file__).parents[2]),
+                                                          "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "WARNINGS []" in done.stdout and "EAGER False False" in done.stdout, done.stdout
