@@ -14,13 +14,16 @@ means what the student's upload order says.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import lzma
 import os
 import re
 import shutil
 import stat
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -92,7 +95,8 @@ def unpack(archive: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> Unpack
                 seen.add(rel)
                 total += _extract(zf, info, dest, rel, limits, limits.max_total - total)
                 result.files += 1
-            except (ValueError, OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+            except (ValueError, OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile,
+                    NotImplementedError, RuntimeError) as exc:  # a corrupt member: refuse it, keep the rest
                 result.problems.append({"where": f"{archive.name}:{info.filename}", "what": f"refused: {exc}"})
     return result
 
@@ -172,12 +176,17 @@ def unpack_student(archive: Path, work: Path) -> Unpacked:
     return unpacked
 
 
+def _limits_tag(limits: ZipLimits) -> str:
+    """Part of the cache key: the same archive unpacked under other caps may keep other members."""
+    return hashlib.sha256(repr(limits).encode()).hexdigest()[:8]
+
+
 def unpack_cached(archive: Path, work: Path, limits: ZipLimits = ZipLimits()) -> Unpacked:
     """Unpack into ``work/<digest of the archive>`` once; a re-run reuses it (and its problem list)."""
-    dest = work / "unpacked" / file_digest(archive)[:20]
+    dest = work / "unpacked" / f"{file_digest(archive)[:20]}-{_limits_tag(limits)}"
     marker = dest / _DONE
     if marker.is_file():
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             saved = json.loads(marker.read_text(encoding="utf-8"))
             return Unpacked(root=dest / "files", files=saved["files"], problems=saved["problems"])
     if dest.exists():

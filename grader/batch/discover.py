@@ -175,12 +175,18 @@ def _opened(path: Path, work: Path | None, found: Discovery) -> Path:
     zipped = student_archive(path)
     if zipped is None or work is None:
         return path
+    where = path.name if zipped == path else f"{path.name}/{zipped.name}"  # whose zip, not just "hw.zip"
     try:
         unpacked = unpack_student(zipped, work)
     except UsageError as exc:
-        found.problems.append({"where": zipped.name, "what": f"student archive: {exc.message}"})
+        found.problems.append({"where": where, "what": f"student archive: {exc.message}"})
         return path
-    found.problems += unpacked.problems
+    except Exception as exc:  # never let one student's upload stop the class
+        found.problems.append({"where": where, "what": f"student archive: {type(exc).__name__}: {exc}"})
+        return path
+    # the problem list may be cached from an identical zip of another student: name this one
+    found.problems += [{"where": where + ":" + p["where"].split(":", 1)[-1], "what": p["what"]}
+                       for p in unpacked.problems]
     return unpacked.root
 
 

@@ -50,6 +50,9 @@ def load_submission(path: str | Path) -> Submission:
 
 def _single_file_in(folder: Path) -> Path:
     found = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and not p.name.startswith("."))
+    zips = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".zip" and not p.name.startswith("."))
+    if not found and len(zips) == 1:
+        return zips[0]  # so the error names the zip and what to do with it
     if len(found) != 1:
         raise SubmissionError(f"expected one .ipynb or .py file in the folder, found {len(found)}",
                               where=str(folder), hint="point at the file itself")

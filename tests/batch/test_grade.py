@@ -153,6 +153,14 @@ def _zip_bytes(members: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def _corrupt_member(name: str) -> bytes:
+    """A zip whose one deflated member is damaged mid-stream (zlib fails while inflating)."""
+    data = bytearray(_zip_bytes({name: "CORRECT " * 5000}))
+    start = 30 + len(name)  # the local header, then the compressed data
+    data[start + 5:start + 25] = b"\xff" * 20
+    return bytes(data)
+
+
 def test_students_zips_are_opened_one_level_deep_and_bad_ones_reported(tmp_path):
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -164,16 +172,21 @@ def test_students_zips_are_opened_one_level_deep_and_bad_ones_reported(tmp_path)
                     _zip_bytes({"ok.ipynb": "CORRECT", "../../../planted.ipynb": "CORRECT"}))
         zf.writestr("export/Ed Yu_105_assignsubmission_file_/outer.zip",
                     _zip_bytes({"inner.zip": _zip_bytes({"hw.ipynb": "CORRECT"}).decode("latin-1")}))
+        zf.writestr("export/Fay Wu_106_assignsubmission_file_/hw.zip", _corrupt_member("hw.ipynb"))
     out = tmp_path / "out"
     code, summary = grade(archive, "--exercise", "day096", "--out", out, "--lms", "moodle")
     status = {d["batch"]["id"]: (d["status"], d["score"]) for d in OutDir(out).all_results()}
     assert status == {"101": ("graded", 8), "102": ("graded", 6), "103": ("invalid-submission", 0),
-                      "104": ("graded", 8), "105": ("invalid-submission", 0)}, status
+                      "104": ("graded", 8), "105": ("invalid-submission", 0),
+                      "106": ("invalid-submission", 0)}, status
     assert code == 2, summary
     manifest = json.loads((out / "manifest.json").read_text())
     problems = {p["where"]: p["what"] for p in manifest["problems"]}
-    assert "not a readable zip" in problems["broken.zip"], problems
-    assert any(w.startswith("evil.zip:") and "climbs out" in v for w, v in problems.items()), problems
+    assert "not a readable zip" in problems["Cy Ng_103_assignsubmission_file_/broken.zip"], problems
+    assert any(w.startswith("Di Ho_104_assignsubmission_file_/evil.zip:") and "climbs out" in v
+               for w, v in problems.items()), problems
+    assert any(w.startswith("Fay Wu_106_assignsubmission_file_/hw.zip:") and "refused" in v
+               for w, v in problems.items()), problems
     assert not list(tmp_path.rglob("planted.ipynb"))
 
 

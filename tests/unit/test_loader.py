@@ -73,6 +73,16 @@ def test_unsupported_suffix(tmp_path):
         load_submission(path)
 
 
+@pytest.mark.parametrize("inside_a_folder", [False, True])
+def test_a_zip_is_named_with_what_to_do(tmp_path, inside_a_folder):
+    folder = tmp_path / "student" if inside_a_folder else tmp_path
+    folder.mkdir(exist_ok=True)
+    (folder / "inner.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    with pytest.raises(SubmissionError, match="a zip archive is not a notebook") as caught:
+        load_submission(folder if inside_a_folder else folder / "inner.zip")
+    assert "unzip it" in caught.value.hint and caught.value.where.endswith("inner.zip")
+
+
 def test_script_cells_split_on_percent_markers():
     cells = split_script("import os\n# %%\nx = 1\n# %% [markdown]\n# Answer: two\n")
     assert [(c.kind, c.source) for c in cells] == [("code", "import os"), ("code", "x = 1"), ("markdown", "Answer: two")]
