@@ -34,7 +34,7 @@ from typing import Iterable
 from grader.errors import SandboxError
 from grader.execute.forklauncher import ForkLauncher
 from grader.execute.launcher import KERNEL_BASE_ENV, Limits
-from grader.execute.sandbox import Host, SandboxLauncher, detect_host
+from grader.execute.sandbox import Host, SandboxLauncher, detect_host, sandboxed_env
 
 __all__ = ["ForkServer", "make_fast_launcher", "server_env", "shared_failure", "shared_server", "stop_shared_server"]
 
@@ -53,16 +53,10 @@ def server_env() -> dict[str, str]:
     what a cold kernel would see; the per-run entries (HOME, KERAS_HOME, the run
     marker) are set in each forked kernel.
     """
-    tmp = "/tmp"
     return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
-        "HOME": HOME, "TMPDIR": tmp, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        **KERNEL_BASE_ENV,
-        "KERAS_HOME": f"{HOME}/.keras",
-        "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1",
-        "IPYTHONDIR": f"{tmp}/ipython", "MPLCONFIGDIR": f"{tmp}/matplotlib",
-        "JUPYTER_CONFIG_DIR": f"{tmp}/jupyter", "JUPYTER_DATA_DIR": f"{tmp}/jupyter",
-        "PIP_RETRIES": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+        "HOME": HOME, **KERNEL_BASE_ENV, "KERAS_HOME": f"{HOME}/.keras",
+        **sandboxed_env("/tmp"),
     }
 
 

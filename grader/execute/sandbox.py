@@ -204,6 +204,18 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
 
 
+def sandboxed_env(tmp: str) -> dict[str, str]:
+    """What a sandboxed kernel's environment adds to a plain one (the fork server's shares it)."""
+    return {
+        "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": tmp,
+        "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1",
+        "IPYTHONDIR": f"{tmp}/ipython", "MPLCONFIGDIR": f"{tmp}/matplotlib",
+        "JUPYTER_CONFIG_DIR": f"{tmp}/jupyter", "JUPYTER_DATA_DIR": f"{tmp}/jupyter",
+        # without a network pip would retry for seconds; fail at once instead
+        "PIP_RETRIES": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+    }
+
+
 class SandboxLauncher(Launcher):
     """Contains one kernel with the strongest mechanism the host allows for each layer.
 
@@ -406,15 +418,7 @@ class SandboxLauncher(Launcher):
             raise SandboxError("SandboxLauncher.env() called before prepare()")
         env = self._plain.env()
         env.pop("JPY_PARENT_PID", None)  # ipykernel would exit at once: its parent is pid 1 in the namespace
-        tmp = "/tmp" if self.tool == "bwrap" else env["TMPDIR"]
-        env.update({
-            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": tmp,
-            "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1",
-            "IPYTHONDIR": f"{tmp}/ipython", "MPLCONFIGDIR": f"{tmp}/matplotlib",
-            "JUPYTER_CONFIG_DIR": f"{tmp}/jupyter", "JUPYTER_DATA_DIR": f"{tmp}/jupyter",
-            # without a network pip would retry for seconds; fail at once instead
-            "PIP_RETRIES": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
-        })
+        env.update(sandboxed_env("/tmp" if self.tool == "bwrap" else env["TMPDIR"]))
         env.update(self.extra_env)
         return env
 
