@@ -316,8 +316,8 @@ class _Kernel:
         RuntimeError if the kernel dies or stays silent.
         """
         loop = asyncio.get_running_loop()
-        start = checked = asked = loop.time()
-        until = start + seconds
+        checked = asked = loop.time()
+        until = checked + seconds
         ours, answered, heard = {self.kc.kernel_info()}, False, False
         while not (answered and heard):
             now = loop.time()
@@ -475,14 +475,11 @@ class _Run:
                 # kernel in a pid namespace (parent pid 1) exit at once; the env is the launcher's.
                 await km.start_kernel(env=self.launcher.env(), cwd=str(work), independent=True,
                                       stdout=log, stderr=log)
-        except BaseException:
-            context.destroy(linger=0)
-            raise
-        try:
             self.kernel = _Kernel(km, self.limits.output_bytes)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await km.shutdown_kernel(now=True)
+        except BaseException:  # no _Kernel to close: end what started, and the context
+            if km.has_kernel:
+                with contextlib.suppress(Exception):
+                    await km.shutdown_kernel(now=True)
             context.destroy(linger=0)
             raise
         try:
