@@ -18,9 +18,11 @@ so it imports nothing from ``grader``. Two independent shims:
 Every use is recorded in ``EVENTS`` so the feedback can say what happened.
 """
 
+import contextlib
 import functools
 import os
 import sys
+import warnings
 
 EVENTS = []
 
@@ -136,31 +138,23 @@ def _capped(method, name, steps, epochs):
     return wrapper
 
 
-class _eagerly:
+@contextlib.contextmanager
+def _eagerly():
     """Run tf.functions eagerly inside the block (TensorFlow backend only), restoring the setting after."""
+    import keras
 
-    def __enter__(self):
-        import warnings
-
-        import keras
-
-        self.config = None
-        tf = sys.modules.get("tensorflow")
-        if tf is not None and keras.backend.backend() == "tensorflow":
-            self.config = tf.config
-            self.before = self.config.functions_run_eagerly()
-            # TensorFlow warns that tf.data functions still trace: true, and not the student's concern
-            self.warnings = warnings.catch_warnings()
-            self.warnings.__enter__()
-            warnings.filterwarnings("ignore", message="Even though the `tf.config.experimental_run_functions_eagerly`")
-            self.config.run_functions_eagerly(True)
-        return self
-
-    def __exit__(self, *exc):
-        if self.config is not None:
-            self.config.run_functions_eagerly(self.before)
-            self.warnings.__exit__(*exc)
-        return False
+    tf = sys.modules.get("tensorflow")
+    if tf is None or keras.backend.backend() != "tensorflow":
+        yield
+        return
+    before = tf.config.functions_run_eagerly()
+    with warnings.catch_warnings():  # TensorFlow warns that tf.data functions still trace: not the student's concern
+        warnings.filterwarnings("ignore", message="Even though the `tf.config.experimental_run_functions_eagerly`")
+        tf.config.run_functions_eagerly(True)
+        try:
+            yield
+        finally:
+            tf.config.run_functions_eagerly(before)
 
 
 def _install_budget(steps, epochs):
