@@ -166,14 +166,17 @@ def unpack_student(archive: Path, work: Path) -> Unpacked:
     says it cannot grade it). Cached by content like a class archive.
     """
     unpacked = unpack_cached(archive, work, STUDENT_LIMITS)
-    root = unpacked.root
-    while True:
-        items = [p for p in root.iterdir() if p.name not in JUNK and not p.name.startswith(".")]
-        if len(items) != 1 or not items[0].is_dir() or items[0].is_symlink():
-            break
-        root = items[0]
-    unpacked.root = root
+    while (inner := lone_folder(unpacked.root)) is not None:
+        unpacked.root = inner
     return unpacked
+
+
+def lone_folder(folder: Path) -> Path | None:
+    """The one real folder that is all ``folder`` holds (hidden files and OS junk aside), else None."""
+    items = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK]
+    if len(items) != 1 or not items[0].is_dir() or items[0].is_symlink():
+        return None
+    return items[0]
 
 
 def _limits_tag(limits: ZipLimits) -> str:

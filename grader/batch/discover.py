@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from grader.batch.archive import JUNK, unpack_student
+from grader.batch.archive import JUNK, lone_folder, unpack_student
 from grader.batch.store import file_digest
 from grader.errors import UsageError
 from grader.submission.loader import SUFFIXES
@@ -158,7 +158,7 @@ def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None
             except OSError as exc:
                 found.problems.append({"where": path.name, "what": f"unreadable: {exc.strerror or exc}"})
                 continue
-            graded = _opened(path, work, found) if archives else path
+            graded = _opened(path, work, found)
             found.entries.append(Entry(
                 id=ident, student=student, path=graded, file=path.relative_to(root).as_posix(), digest=digest,
                 mtime=path.stat().st_mtime, fields=fields, duplicate_of=student if n else None,
@@ -172,17 +172,14 @@ def _opened(path: Path, work: Path | None, found: Discovery) -> Path:
     A zip that cannot be opened is reported and graded as it is (the loader then
     says it cannot read a .zip), so the student still gets a result.
     """
-    zipped = student_archive(path)
-    if zipped is None or work is None:
+    if work is None or (zipped := student_archive(path)) is None:
         return path
     where = path.name if zipped == path else f"{path.name}/{zipped.name}"  # whose zip, not just "hw.zip"
     try:
         unpacked = unpack_student(zipped, work)
-    except UsageError as exc:
-        found.problems.append({"where": where, "what": f"student archive: {exc.message}"})
-        return path
     except Exception as exc:  # never let one student's upload stop the class
-        found.problems.append({"where": where, "what": f"student archive: {type(exc).__name__}: {exc}"})
+        what = exc.message if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"
+        found.problems.append({"where": where, "what": f"student archive: {what}"})
         return path
     # the problem list may be cached from an identical zip of another student: name this one
     found.problems += [{"where": where + ":" + p["where"].split(":", 1)[-1], "what": p["what"]}
@@ -196,11 +193,9 @@ def submissions_root(folder: Path) -> Path:
     A lone folder holding exactly one notebook or script is a student's; one holding
     several, or only folders, is a wrapper around the class.
     """
-    while True:
-        items = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK]
-        if len(items) != 1 or not items[0].is_dir() or items[0].is_symlink():
-            return folder
-        inside = [p for p in items[0].iterdir() if p.suffix in SUFFIXES and not p.name.startswith(".")]
+    while (inner := lone_folder(folder)) is not None:
+        inside = [p for p in inner.iterdir() if p.suffix in SUFFIXES and not p.name.startswith(".")]
         if len(inside) == 1:
             return folder
-        folder = items[0]
+        folder = inner
+    return folder
