@@ -50,6 +50,7 @@ class Unpacked:
     root: Path
     files: int = 0
     problems: list[dict[str, str]] = field(default_factory=list)
+    size: int = 0  # bytes written
 
 
 def member_path(name: str) -> PurePosixPath:
@@ -94,7 +95,7 @@ def unpack(archive: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> Unpack
                     raise ValueError("a second member with the same name")
                 seen.add(rel)
                 total += _extract(zf, info, dest, rel, limits, limits.max_total - total)
-                result.files += 1
+                result.files, result.size = result.files + 1, total
             except (ValueError, OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile,
                     NotImplementedError, RuntimeError) as exc:  # a corrupt member: refuse it, keep the rest
                 result.problems.append({"where": f"{archive.name}:{info.filename}", "what": f"refused: {exc}"})
@@ -191,9 +192,11 @@ def unpack_cached(archive: Path, work: Path, limits: ZipLimits = ZipLimits()) ->
     if marker.is_file():
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             saved = json.loads(marker.read_text(encoding="utf-8"))
-            return Unpacked(root=dest / "files", files=saved["files"], problems=saved["problems"])
+            return Unpacked(root=dest / "files", files=saved["files"], problems=saved["problems"],
+                            size=saved.get("size", 0))
     if dest.exists():
         shutil.rmtree(dest)  # an unpack that was interrupted: start again
     result = unpack(archive, dest / "files", limits)
-    marker.write_text(json.dumps({"files": result.files, "problems": result.problems}), encoding="utf-8")
+    marker.write_text(json.dumps({"files": result.files, "problems": result.problems, "size": result.size}),
+                      encoding="utf-8")
     return result

@@ -41,6 +41,10 @@ from grader.batch.store import file_digest
 from grader.errors import UsageError
 from grader.submission.loader import SUFFIXES
 
+# All students' zips of one run together may unpack to this much; past it, no further zip is opened
+# (each is capped at STUDENT_LIMITS.max_total, so a run writes at most one student's cap more).
+BATCH_UNPACK_CAP = 8 * 1024**3
+
 LMS_PATTERNS = {
     "moodle": re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assign(?:submission|feedback)_[a-z]+_"),
     "canvas": re.compile(r"^(?P<login>[^_]+)_(?:LATE_)?(?P<id>\d+)_(?P<submission>\d+)_"),
@@ -68,6 +72,7 @@ class Discovery:
     problems: list[dict[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)  # names --id-pattern did not match (id = stem)
+    unpacked_bytes: int = 0  # written by opening students' zips
 
 
 def student_of(name: str, is_dir: bool, pattern: re.Pattern[str] | None = None,
@@ -175,12 +180,18 @@ def _opened(path: Path, work: Path | None, found: Discovery) -> Path:
     if work is None or (zipped := student_archive(path)) is None:
         return path
     where = path.name if zipped == path else f"{path.name}/{zipped.name}"  # whose zip, not just "hw.zip"
+    if found.unpacked_bytes >= BATCH_UNPACK_CAP:
+        found.problems.append({"where": where, "what": f"student archive: not opened, the students' zips of this "
+                                                       f"run already unpacked to {found.unpacked_bytes:,} bytes "
+                                                       f"(cap {BATCH_UNPACK_CAP:,}); unpack it yourself"})
+        return path
     try:
         unpacked = unpack_student(zipped, work)
     except Exception as exc:  # never let one student's upload stop the class
         what = exc.message if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"
         found.problems.append({"where": where, "what": f"student archive: {what}"})
         return path
+    found.unpacked_bytes += unpacked.size
     # the problem list may be cached from an identical zip of another student: name this one
     found.problems += [{"where": where + ":" + p["where"].split(":", 1)[-1], "what": p["what"]}
                        for p in unpacked.problems]

@@ -297,3 +297,21 @@ def test_the_summary_speaks_the_runs_language_and_merge_follows(tmp_path):
     from grader.batch.commands import cmd_merge
     cmd_merge(args, console=Console(file=buffer, width=200))
     assert "合併了 1 個資料夾" in buffer.getvalue() and "分數分布：" in buffer.getvalue()
+
+
+def test_students_zips_stop_being_opened_past_the_runs_unpack_cap(tmp_path, monkeypatch):
+    from grader.batch import discover
+
+    monkeypatch.setattr(discover, "BATCH_UNPACK_CAP", 100)  # bytes: the first zip opens, its 140 reach the cap
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.zip").write_bytes(_zip_bytes({"hw.ipynb": "CORRECT" * 20}))
+    (subs / "bob.zip").write_bytes(_zip_bytes({"hw.ipynb": "CORRECT"}))
+    out = tmp_path / "out"
+    code, summary = grade(subs, "--exercise", "day096", "--out", out)
+    status = {d["batch"]["id"]: (d["status"], d["score"]) for d in OutDir(out).all_results()}
+    assert status == {"alice": ("graded", 8), "bob": ("invalid-submission", 0)}, status
+    problems = json.loads((out / "manifest.json").read_text())["problems"]
+    assert problems == [{"where": "bob.zip", "what": "student archive: not opened, the students' zips of this run "
+                                                     "already unpacked to 140 bytes (cap 100); unpack it yourself"}]
+    assert code == 2
