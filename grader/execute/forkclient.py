@@ -26,6 +26,12 @@ import socket
 import struct
 import sys
 
+if __package__:
+    from grader.execute.launch import start_time
+else:  # run by path with -I, which leaves this folder off sys.path: launch.py (standard library only) is beside us
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from launch import start_time  # type: ignore[no-redef]
+
 MAX_FRAME = 1 << 20
 EXIT_SETUP = 126  # the kernel never started (as launch.py reports it)
 KERNEL_MODULE = ("-m", "ipykernel_launcher")
@@ -78,15 +84,6 @@ def parse(args: list[str]) -> argparse.Namespace:
     if tuple(ns.argv[1:3]) != KERNEL_MODULE:
         parser.error("the command after -- must be: python -m ipykernel_launcher ...")
     return ns
-
-
-def start_time(pid: int) -> str:
-    """Field 22 of /proc/PID/stat, as launch.py records it: pid plus start time name one process."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
-        return "0"
 
 
 def main(args: list[str] | None = None) -> int:
