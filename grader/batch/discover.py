@@ -152,8 +152,9 @@ def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None
             found.unmatched.append(item.name)
         groups[student].append((item, fields))
     for student, items in sorted(groups.items()):
-        usable = [(p, f) for p, f in items if gradeable(p, archives)]
-        found.ignored += [p.name for p, _ in items if usable and not gradeable(p, archives)]
+        can = {p: gradeable(p, archives) for p, _ in items}  # each item's folder listed once
+        usable = [(p, f) for p, f in items if can[p]]
+        found.ignored += [p.name for p, _ in items if usable and not can[p]]
         chosen = usable or items
         chosen.sort(key=lambda pf: (-pf[0].stat().st_mtime, pf[0].name))  # newest first
         ids = [student] + [f"{student}#{n}" for n in range(2, len(chosen) + 1)]
