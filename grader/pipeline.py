@@ -92,5 +92,6 @@ def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> 
     cached = dataset_cache()
     settings = exercise.execution
     shims = Shims(training_steps=settings.training_steps, training_epochs=settings.training_epochs,
+                  training_batch=settings.training_batch,
                   dataset_cache="." if cached else None)
     return run_submission(submission, limits=limits, launcher=launcher, files=exercise.files + cached, shims=shims)

@@ -139,13 +139,15 @@ run_submission = _blocking(run_submission_async)
 class Shims:
     """Kernel-side conveniences from ``grader/harvest/offline.py``, installed after the probe.
 
-    ``training_steps`` caps fit/evaluate/predict batches; ``dataset_cache`` is a
+    ``training_steps`` caps fit/evaluate/predict batches (``training_epochs``
+    fit's epochs, ``training_batch`` the samples per batch); ``dataset_cache`` is a
     folder *inside the scratch folder* (relative to the kernel's cwd) that may
     hold real ``<name>.npz`` datasets.
     """
 
     training_steps: int | None = None
     training_epochs: int | None = None
+    training_batch: int | None = None
     offline_datasets: bool = True
     dataset_cache: str | None = None
 
@@ -158,7 +160,7 @@ class Shims:
         return (f"exec(compile({source!r}, '<keras-grader offline>', 'exec'), {module}.__dict__)\n"
                 f"__import__('sys').modules[{SHIM_MODULE!r}].install(training_steps={self.training_steps!r}, "
                 f"cache_dir={self.dataset_cache!r}, datasets={self.offline_datasets!r}, "
-                f"training_epochs={self.training_epochs!r})\n")
+                f"training_epochs={self.training_epochs!r}, training_batch={self.training_batch!r})\n")
 
 
 def default_probe_source() -> str:

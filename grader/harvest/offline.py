@@ -9,8 +9,11 @@ so it imports nothing from ``grader``. Two independent shims:
   pastes ``mnist_cnn.py`` builds the same model either way.
 * **Training budget.** ``Model.fit`` runs at most ``steps`` batches per epoch
   (and per validation) and, if set, at most ``epochs`` epochs;
-  ``evaluate``/``predict`` at most ``steps`` batches: the exercise's checks
-  read architectures, not trained weights. A budgeted call runs its steps
+  ``evaluate``/``predict`` at most ``steps`` batches, and, if set, of at most
+  ``batch`` samples each (a model whose input fixes its batch size keeps it):
+  the exercise's checks read architectures, not trained weights. The first
+  step of a fresh process costs about 0.3 s more with 128 samples than with
+  16 (TensorFlow sets up each kernel on first use). A budgeted call runs its steps
   eagerly (``tf.config.run_functions_eagerly`` for the call's duration, then
   restored): tracing and optimising a training graph costs about 0.8 s, more
   than the few steps it would speed up. The model itself is not touched.
@@ -93,11 +96,38 @@ def _head(data, n):
     return data
 
 
-def _sliced(name, args, kwargs, steps):
+def _arraylike(data):
+    if type(data).__name__ == "ndarray":
+        return True
+    if isinstance(data, (list, tuple)) and data:
+        return all(_arraylike(d) for d in data)
+    if isinstance(data, dict) and data:
+        return all(_arraylike(d) for d in data.values())
+    return False
+
+
+def _fixed_batch(model):
+    """Whether the model's inputs declare a batch size (a stateful model needs exactly that many samples)."""
+    try:
+        return any(getattr(t, "shape", (None,))[0] is not None for t in model.inputs or ())
+    except Exception:
+        return False
+
+
+def _sliced(model, name, args, kwargs, steps, batch_cap):
+    """Hand the method only the rows its budget reads, in batches of at most ``batch_cap`` (returned, if applied)."""
     x_at, y_at, batch_at = _POSITIONS[name]
     batch = args[batch_at] if len(args) > batch_at else kwargs.get("batch_size")
-    rows = steps * (batch or 32)
     args = list(args)
+    x = args[x_at] if len(args) > x_at else kwargs.get("x")
+    capped = None
+    if batch_cap and _arraylike(x) and not _fixed_batch(model):
+        batch = capped = min(batch or 32, batch_cap)
+        if len(args) > batch_at:
+            args[batch_at] = batch
+        else:
+            kwargs["batch_size"] = batch
+    rows = steps * (batch or 32)
     for at, key in ((x_at, "x"), (y_at, "y")):
         if at is None:
             continue
@@ -107,16 +137,18 @@ def _sliced(name, args, kwargs, steps):
             kwargs[key] = _head(kwargs[key], rows)
     if name == "fit" and isinstance(kwargs.get("validation_data"), (list, tuple)):
         kwargs["validation_data"] = _head(kwargs["validation_data"], rows)
-    return tuple(args), kwargs
+        if batch_cap and kwargs.get("validation_batch_size"):
+            kwargs["validation_batch_size"] = min(kwargs["validation_batch_size"], batch_cap)
+    return tuple(args), kwargs, capped
 
 
-def _capped(method, name, steps, epochs):
+def _capped(method, name, steps, epochs, batch_cap):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        args, kwargs = _sliced(name, args, kwargs, steps)
+        args, kwargs, batch = _sliced(self, name, args, kwargs, steps, batch_cap)
         if name == "fit":
             if epochs:
-                # epochs is fit's third positional parameter (x, y, batch_size, epochs, ...)
+                # epochs is fit's positional parameter at index 3 (x, y, batch_size, epochs, ...)
                 if len(args) > 3:
                     args = args[:3] + (min(args[3], epochs),) + args[4:]
                 else:
@@ -129,7 +161,8 @@ def _capped(method, name, steps, epochs):
         else:
             given = kwargs.get("steps")
             kwargs["steps"] = steps if given is None else min(given, steps)
-        limit = f"{steps} batches per epoch" + (f", {epochs} epoch(s)" if name == "fit" and epochs else "")
+        limit = f"{steps} batches" + (f" of at most {batch} samples" if batch else "") + " per epoch"
+        limit += f", {epochs} epoch(s)" if name == "fit" and epochs else ""
         _note(f"{name}() was limited to {limit} (the checks do not depend on training)")
         with _eagerly():
             return method(self, *args, **kwargs)
@@ -157,17 +190,17 @@ def _eagerly():
             tf.config.run_functions_eagerly(before)
 
 
-def _install_budget(steps, epochs):
+def _install_budget(steps, epochs, batch):
     import keras
 
     trainer = keras.Model
     for name in ("fit", "evaluate", "predict"):
         method = getattr(trainer, name)
         if not getattr(method, "__keras_grader_capped__", False):
-            setattr(trainer, name, _capped(method, name, steps, epochs))
+            setattr(trainer, name, _capped(method, name, steps, epochs, batch))
 
 
-def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None):
+def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None, training_batch=None):
     """Install the shims. Needs Keras imported already (the probe's ``install`` does that)."""
     import keras.datasets  # noqa: F401  (loads every dataset module so their load_data can be replaced)
     for name in _SHAPES:
@@ -182,4 +215,5 @@ def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=
     if datasets:
         _install_datasets(cache_dir)
     if training_steps:
-        _install_budget(int(training_steps), int(training_epochs) if training_epochs else None)
+        _install_budget(int(training_steps), int(training_epochs) if training_epochs else None,
+                        int(training_batch) if training_batch else None)

@@ -32,6 +32,7 @@ class ExecutionSettings:
     memory_bytes: int = 4 * 1024**3
     training_steps: int | None = None  # cap on batches per epoch in fit(), when the checks don't need training
     training_epochs: int | None = None  # cap on epochs in fit() (only with training_steps)
+    training_batch: int | None = None  # cap on samples per budgeted batch (only with training_steps)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ class _Parser:
                         template=template, execution=execution, answers=answers, digest=self.hasher.hexdigest())
 
     def _execution(self, table: dict[str, Any]) -> ExecutionSettings:
-        self._known(table, {"cell_timeout", "total_timeout", "memory", "training_steps", "training_epochs"}, "execution")
+        self._known(table, {"cell_timeout", "total_timeout", "memory", "training_steps", "training_epochs",
+                                "training_batch"}, "execution")
         defaults = ExecutionSettings()
         cell = self._positive(table.get("cell_timeout", defaults.cell_timeout), "execution.cell_timeout")
         total = self._positive(table.get("total_timeout", defaults.total_timeout), "execution.total_timeout")
@@ -136,14 +138,19 @@ class _Parser:
         steps = table.get("training_steps")
         if steps is not None:
             steps = int(self._positive(steps, "execution.training_steps"))
-        epochs = table.get("training_epochs")
-        if epochs is not None:
-            if steps is None:
-                raise self.fail("training_epochs needs training_steps", "execution.training_epochs",
-                                hint="add training_steps = N (batches per epoch)")
-            epochs = int(self._positive(epochs, "execution.training_epochs"))
         return ExecutionSettings(cell_timeout=cell, total_timeout=total, memory_bytes=memory, training_steps=steps,
-                                 training_epochs=epochs)
+                                 training_epochs=self._budget(table, "training_epochs", steps),
+                                 training_batch=self._budget(table, "training_batch", steps))
+
+    def _budget(self, table: dict[str, Any], key: str, steps: int | None) -> int | None:
+        """A further cap of the training budget, which only means something with ``training_steps``."""
+        value = table.get(key)
+        if value is None:
+            return None
+        if steps is None:
+            raise self.fail(f"{key} needs training_steps", f"execution.{key}",
+                            hint="add training_steps = N (batches per epoch)")
+        return int(self._positive(value, f"execution.{key}"))
 
     def _answers(self, table: dict[str, Any], template: Path | None) -> AnswerSettings | None:
         if not table:

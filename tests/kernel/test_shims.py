@@ -54,6 +54,42 @@ def test_dataset_is_served_offline_and_fit_is_capped(tmp_path):
     assert outcome.harvest.models[0].compile.optimizer == "Adadelta"
 
 
+BATCH_SPY = """
+import numpy as np, keras
+seen = []
+def spy(x):
+    seen.append(x.shape[0])  # concrete while a budgeted call runs eagerly, None while building
+    return x
+def run(model, call, *args, **kwargs):
+    seen.clear()
+    out = getattr(model, call)(*args, verbose=0, **kwargs)
+    return [n for n in seen if n is not None], out
+x, y = np.zeros((1000, 4), "float32"), np.zeros((1000, 2), "float32")
+model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(spy), keras.layers.Dense(2)])
+model.compile("sgd", "mse")
+fit_seen, _ = run(model, "fit", x, y, 128, 5, validation_data=(x, y))
+eval_seen, _ = run(model, "evaluate", x, y, batch_size=256)
+predict_seen, predicted = run(model, "predict", x)
+stateful = keras.Sequential([keras.Input((4,), batch_size=64), keras.layers.Lambda(spy), keras.layers.Dense(2)])
+stateful.compile("sgd", "mse")
+stateful_seen, _ = run(stateful, "fit", x, y, batch_size=64)
+assert fit_seen == [16, 16], fit_seen  # one training batch, one validation batch
+assert eval_seen == [16] and predict_seen == [16] and predicted.shape == (16, 2), (eval_seen, predict_seen)
+assert stateful_seen == [64], stateful_seen  # a fixed batch size is the model's, not the budget's
+"""
+
+
+def test_training_batch_caps_the_samples_of_each_budgeted_batch(tmp_path):
+    path = tmp_path / "spy.py"
+    path.write_text(BATCH_SPY, encoding="utf-8")
+    submission = Submission(path=path, fmt="py", cells=(Cell(0, "code", BATCH_SPY),))
+    outcome = run_submission(submission, limits=Limits(cell_timeout=120, total_timeout=180),
+                             shims=Shims(training_steps=1, training_epochs=1, training_batch=16))
+    assert outcome.cells[0].state == CellState.OK, outcome.cells[0]
+    assert any("fit() was limited to 1 batches of at most 16 samples per epoch, 1 epoch(s)" in n for n in outcome.notes)
+    assert any("evaluate() was limited to 1 batches of at most 16 samples per epoch" in n for n in outcome.notes)
+
+
 def test_a_cached_dataset_is_preferred(tmp_path):
     import numpy as np
 

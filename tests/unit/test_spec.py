@@ -80,6 +80,24 @@ def test_spec_errors_say_where_and_what(tmp_path, old, new, where, fragment):
     assert "exercise.toml:" in text  # file and line
 
 
+@pytest.mark.parametrize("execution,where,fragment", [
+    ("training_batch = 16", "execution.training_batch", "needs training_steps"),
+    ("training_epochs = 1", "execution.training_epochs", "needs training_steps"),
+    ("training_steps = 1\ntraining_batch = 0", "execution.training_batch", "positive number"),
+])
+def test_training_budget_keys_are_checked(tmp_path, execution, where, fragment):
+    folder = write(tmp_path, GOOD.replace("[answers]", f"[execution]\n{execution}\n\n[answers]", 1))
+    with pytest.raises(SpecError) as info:
+        load_exercise(folder)
+    assert where in str(info.value) and fragment in str(info.value)
+
+
+def test_training_budget_loads(tmp_path):
+    budget = "[execution]\ntraining_steps = 2\ntraining_epochs = 1\ntraining_batch = 8\n\n[answers]"
+    ex = load_exercise(write(tmp_path, GOOD.replace("[answers]", budget, 1)))
+    assert (ex.execution.training_steps, ex.execution.training_epochs, ex.execution.training_batch) == (2, 1, 8)
+
+
 def test_toml_syntax_error_gives_the_line(tmp_path):
     folder = write(tmp_path, GOOD.replace('title = "Demo"', 'title = "Demo'))
     with pytest.raises(SpecError, match=r"not valid TOML.*line \d+"):
