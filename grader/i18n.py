@@ -8,6 +8,7 @@ language at the last moment, so one result serves every audience.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from string import Formatter
 from typing import Any, Mapping
 
 LANGS = ("en", "zh-TW")
@@ -43,6 +44,28 @@ CATALOG: dict[str, dict[str, str]] = {
     "run.cell_error": {"en": "cell {cell} raised {name}: {value}", "zh-TW": "第 {cell} 格發生 {name}：{value}"},
     "run.cell_timeout": {"en": "cell {cell} was stopped after {seconds:g} s: it ran past its time limit",
                          "zh-TW": "第 {cell} 格執行超過時間限制，在 {seconds:g} 秒後被中止"},
+    # what the kernel-side shims did (grader/harvest/offline.py sends the key after "shim.")
+    "shim.dataset_cache": {"en": "dataset {name} was loaded from the grader's local copy (there is no network here)",
+                           "zh-TW": "資料集 {name} 由評分程式的本機副本提供（這裡沒有網路）"},
+    "shim.dataset_generated": {
+        "en": "dataset {name} was replaced by random arrays of its real shapes and types (there is no network here): "
+              "accuracies your code prints mean nothing in this run",
+        "zh-TW": "資料集 {name} 以形狀與型別相同的隨機陣列代替（這裡沒有網路）：本次執行中程式印出的準確率沒有意義"},
+    "shim.budget_fit": {
+        "en": "fit() was limited to {steps} batch(es) per epoch and {epochs} epoch(s): the checks read the model, "
+              "not its training",
+        "zh-TW": "fit() 被限制為每個 epoch {steps} 個 batch、共 {epochs} 個 epoch：評分只看模型，不看訓練結果"},
+    "shim.budget_fit_batch": {
+        "en": "fit() was limited to {steps} batch(es) of at most {batch} samples per epoch and {epochs} epoch(s): "
+              "the checks read the model, not its training",
+        "zh-TW": "fit() 被限制為每個 epoch {steps} 個 batch（每個 batch 最多 {batch} 筆資料）、共 {epochs} 個 epoch："
+                 "評分只看模型，不看訓練結果"},
+    "shim.budget_call": {"en": "{call}() was limited to {steps} batch(es): the checks read the model, not its results",
+                         "zh-TW": "{call}() 被限制為 {steps} 個 batch：評分只看模型，不看執行結果"},
+    "shim.budget_call_batch": {
+        "en": "{call}() was limited to {steps} batch(es) of at most {batch} samples: the checks read the model, "
+              "not its results",
+        "zh-TW": "{call}() 被限制為 {steps} 個 batch（每個 batch 最多 {batch} 筆資料）：評分只看模型，不看執行結果"},
     "check.hidden": {"en": "hidden check", "zh-TW": "隱藏的評分項目"},
     "isolation.partial": {"en": "this run was not fully isolated ({layers}); see `grader doctor`",
                           "zh-TW": "本次執行未完全隔離（{layers}）；請執行 `grader doctor`"},
@@ -71,6 +94,17 @@ class Message:
         if key not in CATALOG:
             raise KeyError(f"no message {key!r} in the catalogue")
         return cls(key=key, params=params)
+
+    @classmethod
+    def checked(cls, key: str, params: Mapping[str, Any]) -> "Message | None":
+        """A message from untrusted parts (a harvest): ``None`` unless the key exists and the parameters fit it."""
+        templates = CATALOG.get(key)
+        if templates is None:
+            return None
+        for template in templates.values():
+            if {name for _, name, _, _ in Formatter().parse(template) if name} != set(params):
+                return None
+        return cls(key=key, params=dict(params))
 
     @classmethod
     def literal(cls, text: Mapping[str, str]) -> "Message":

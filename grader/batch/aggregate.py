@@ -138,7 +138,7 @@ def print_summary(console: Console, docs: Sequence[Doc], manifest: Mapping[str, 
         rates = sorted(class_report.pass_rates(primary), key=lambda r: r["passed"] / max(r["n"], 1))
         listing("most_missed", [phrase(lang, "missed", missed=r["n"] - r["passed"], n=r["n"], id=r["id"],
                                        title=r["title"]) for r in rates if r["passed"] < r["n"]][:MOST_MISSED])
-    listing("not_graded", [f"{student_id(d)}: {needs_look(d)[0]}" for d in docs if d["status"] != "graded"],
+    listing("not_graded", [f"{student_id(d)}: {needs_look(d, lang)[0]}" for d in docs if d["status"] != "graded"],
             "yellow")
     listing("duplicates", [phrase(lang, "also", id=student_id(d), others=", ".join(d["batch"]["duplicates"]))
                            for d in docs if d["batch"].get("duplicates")], "yellow")

@@ -650,8 +650,6 @@ class _Run:
         notes = list(self.notes)
         if kernel is not None and kernel.forged:
             notes.append(f"ignored {kernel.forged} harvest-typed output(s) that did not answer the grader's request")
-        if self.latest is not None:
-            notes.extend(n for n in self.latest.notes if n not in notes)
         cells = tuple(self.cells.get(c.index) or CellRun(c.index, CellState.NOT_RUN)
                       for c in self.submission.code_cells)
         return ExecutionOutcome(

@@ -18,7 +18,9 @@ so it imports nothing from ``grader``. Two independent shims:
   restored): tracing and optimising a training graph costs about 0.8 s, more
   than the few steps it would speed up. The model itself is not touched.
 
-Every use is recorded in ``EVENTS`` so the feedback can say what happened.
+Every use is recorded in ``EVENTS`` as a message key and its parameters
+(``{"key": "dataset_generated", "params": {"name": "mnist"}}``), so the
+feedback can say what happened in the reader's language.
 """
 
 import contextlib
@@ -38,9 +40,10 @@ _SHAPES = {
 }
 
 
-def _note(text):
-    if text not in EVENTS:
-        EVENTS.append(text)
+def _note(key, **params):
+    event = {"key": key, "params": params}
+    if event not in EVENTS:
+        EVENTS.append(event)
 
 
 def _generated(name):
@@ -59,9 +62,9 @@ def _offline_loader(name, cache_dir):
             import numpy as np
 
             with np.load(path, allow_pickle=False) as f:
-                _note(f"dataset {name} served offline from a local cache")
+                _note("dataset_cache", name=name)
                 return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-        _note(f"dataset {name} served offline as generated arrays of the real shapes (no network here)")
+        _note("dataset_generated", name=name)
         return _generated(name)
 
     load_data.__keras_grader_offline__ = True
@@ -161,9 +164,12 @@ def _capped(method, name, steps, epochs, batch_cap):
         else:
             given = kwargs.get("steps")
             kwargs["steps"] = steps if given is None else min(given, steps)
-        limit = f"{steps} batches" + (f" of at most {batch} samples" if batch else "") + " per epoch"
-        limit += f", {epochs} epoch(s)" if name == "fit" and epochs else ""
-        _note(f"{name}() was limited to {limit} (the checks do not depend on training)")
+        limits = {"steps": steps, **({"batch": batch} if batch else {})}
+        if name == "fit":
+            _note("budget_fit" + ("_batch" if batch else ""), epochs=args[3] if len(args) > 3 else
+                  kwargs.get("epochs", 1), **limits)
+        else:
+            _note("budget_call" + ("_batch" if batch else ""), call=name, **limits)
         with _eagerly():
             return method(self, *args, **kwargs)
 

@@ -590,12 +590,17 @@ def _document(state, models, errors):
 
 
 def _shim_notes():
-    """What the kernel-side shims (``offline.py``) did, e.g. a dataset served offline."""
+    """What the kernel-side shims (``offline.py``) did, e.g. a dataset served offline: keys and parameters."""
+    notes = []
     try:
-        events = getattr(sys.modules.get(SHIM_MODULE), "EVENTS", None) or []
-        return [str(e)[:300] for e in list(events)[:20]]
+        for event in list(getattr(sys.modules.get(SHIM_MODULE), "EVENTS", None) or [])[:20]:
+            params = {}
+            for name, value in dict(event["params"]).items():
+                params[str(name)[:20]] = value if type(value) is int else str(value)[:80]
+            notes.append({"key": str(event["key"])[:40], "params": params})
     except Exception:
-        return []
+        pass
+    return notes
 
 
 def _vars(obj):

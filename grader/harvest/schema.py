@@ -10,6 +10,7 @@ Shapes are lists with ``None`` for unknown dimensions, e.g. ``[None, 220, 220, 6
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -25,6 +26,8 @@ MAX_MODELS = 200
 MAX_LAYERS = 2000
 MAX_DEPTH = 4
 MAX_NOTES = 20
+MAX_NOTE_PARAMS = 8
+_NOTE_NAME = re.compile(r"[a-z][a-z_]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,24 @@ class ModelFacts:
 
 
 @dataclass(frozen=True)
+class ShimNote:
+    """Something a kernel-side shim did, as a message key (``budget_fit``) and its parameters.
+
+    Sent as data, not text, so that reports say it in the reader's language;
+    untrusted like the rest of the harvest: shown only if the key is known.
+    """
+
+    key: str
+    params: tuple[tuple[str, int | str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Harvest:
     keras_version: str | None
     backend: str | None
     models: tuple[ModelFacts, ...]
     dropped_models: int = 0  # built but not reported because of MAX_MODELS
-    notes: tuple[str, ...] = ()  # what kernel-side shims did (datasets served offline, fit capped)
+    notes: tuple[ShimNote, ...] = ()  # what kernel-side shims did (datasets served offline, fit capped)
 
     @classmethod
     def empty(cls) -> "Harvest":
@@ -118,9 +133,28 @@ def parse_harvest(doc: Any) -> Harvest:
         backend=_opt_str(obj.get("backend"), "$.backend"),
         models=models,
         dropped_models=_int(obj.get("dropped_models", 0), "$.dropped_models"),
-        notes=tuple(_str(n, f"$.notes[{i}]")[:300]
+        notes=tuple(_parse_note(n, f"$.notes[{i}]")
                     for i, n in enumerate(_expect(obj.get("notes", []), list, "$.notes")[:MAX_NOTES])),
     )
+
+
+def _parse_note(raw: Any, path: str) -> ShimNote:
+    note = _expect(raw, dict, path)
+    key = _str(note.get("key"), f"{path}.key")
+    if not _NOTE_NAME.fullmatch(key):
+        raise HarvestError(f"note key {key[:40]!r} is not a lower-case name", where=f"{path}.key")
+    params = _expect(note.get("params", {}), dict, f"{path}.params")
+    if len(params) > MAX_NOTE_PARAMS:
+        raise HarvestError(f"{len(params)} note parameters, more than {MAX_NOTE_PARAMS}", where=f"{path}.params")
+    pairs = []
+    for name, value in params.items():
+        where = f"{path}.params.{str(name)[:20]}"
+        if not _NOTE_NAME.fullmatch(name):
+            raise HarvestError("parameter name is not a lower-case name", where=where)
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise HarvestError(f"expected int or str, found {type(value).__name__}", where=where)
+        pairs.append((name, value if isinstance(value, int) else value[:80]))
+    return ShimNote(key=key, params=tuple(pairs))
 
 
 def _parse_model(raw: Any, path: str) -> ModelFacts:

@@ -125,7 +125,7 @@ def render(docs: Sequence[Doc], title: str = "", problems: Sequence[Mapping[str,
             f"<h2>{esc(w['histogram'])}</h2>", histogram_svg(score_bins(scores, max_score), w["count"]),
             f"<h2>{esc(w['pass_rate'])}</h2>", pass_rate_svg(pass_rates(primary)),
             f"<h2>{esc(w['look'])}</h2>"]
-    flagged = [(d, needs_look(d)) for d in docs]
+    flagged = [(d, needs_look(d, lang)) for d in docs]
     flagged = [(d, reasons) for d, reasons in flagged if reasons]
     if flagged:
         body.append(f"<table><thead><tr><th>id</th><th>{esc(w['status'])}</th><th>{esc(w['why'])}</th></tr>"

@@ -73,21 +73,34 @@ def student_id(doc: Doc) -> str:
     return clean(batch.get("id") or doc.get("submission") or "?")
 
 
-def needs_look(doc: Doc) -> list[str]:
-    """Why a TA should open this submission by hand; empty when nothing stands out."""
+# Why a TA should look (``needs_look``). Status values stay as they are: they are the contract's codes.
+REASONS = {
+    "en": {"over_cap": "printed {bytes:,} bytes over the output cap", "older": "older duplicate of {id}",
+           "several": "{n} files handed in; graded the newest"},
+    "zh-TW": {"over_cap": "輸出超過上限 {bytes:,} 位元組", "older": "{id} 的較舊重複檔",
+              "several": "交了 {n} 個檔案；以最新的評分"},
+}
+
+
+def needs_look(doc: Doc, lang: str | None = None) -> list[str]:
+    """Why a TA should open this submission by hand, in ``lang``; empty when nothing stands out.
+
+    The run's own message (after the status code) is the grader's diagnostic and stays in English.
+    """
+    say = REASONS[normalise_lang(lang)]
     reasons = []
     status = doc.get("status")
     if status != "graded":
         first = clean(doc.get("message") or "").strip().splitlines()
         reasons.append(f"{status}: {first[0][:300]}" if first else str(status))
     if doc.get("output_truncated_bytes"):
-        reasons.append(f"printed {doc['output_truncated_bytes']:,} bytes over the output cap")
+        reasons.append(say["over_cap"].format(bytes=doc["output_truncated_bytes"]))
     for note in doc.get("notes") or ():
         if any(word in note for word in ("harvest", "forged", "probe")):
             reasons.append(clean(note))  # the probe's channel was tampered with or failed
     batch = doc.get("batch") or {}
     if batch.get("duplicate_of"):
-        reasons.append(f"older duplicate of {clean(batch['duplicate_of'])}")
+        reasons.append(say["older"].format(id=clean(batch["duplicate_of"])))
     elif batch.get("duplicates"):
-        reasons.append(f"{len(batch['duplicates']) + 1} files handed in; graded the newest")
+        reasons.append(say["several"].format(n=len(batch["duplicates"]) + 1))
     return reasons

@@ -37,7 +37,7 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
 
 
 def run_notes(outcome: ExecutionOutcome) -> list[Message]:
-    """What the student should know about the run itself: failed cells, a cut-short run."""
+    """What the student should know about the run itself: failed cells, a cut-short run, what the shims did."""
     notes = []
     if outcome.status.cut_short:
         notes.append(Message.of("run.cut_short", status=outcome.status.value))
@@ -47,6 +47,10 @@ def run_notes(outcome: ExecutionOutcome) -> list[Message]:
                                     value=(cell.error_value or "").splitlines()[0][:200] if cell.error_value else ""))
         elif cell.state == CellState.TIMEOUT:
             notes.append(Message.of("run.cell_timeout", cell=cell.index + 1, seconds=round(cell.seconds, 1)))
+    for note in outcome.harvest.notes:  # datasets served offline, a training budget
+        message = Message.checked(f"shim.{note.key}", dict(note.params))
+        if message is not None and message not in notes:
+            notes.append(message)
     if outcome.status != Status.INVALID_SUBMISSION and not outcome.isolation.complete:
         missing = [k for k, v in outcome.isolation.as_dict().items() if v == "none"]
         notes.append(Message.of("isolation.partial", layers="no " + ", no ".join(missing)))

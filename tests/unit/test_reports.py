@@ -8,7 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.execute.outcome import CellRun, CellState, Status
+from grader.execute.outcome import CellRun, CellState, ExecutionOutcome, Status
+from grader.harvest.schema import SCHEMA as HARVEST, parse_harvest
 from grader.report.json_report import SCHEMA, dumps
 from grader.report.text import render
 from grader.rubric.engine import grade
@@ -66,3 +67,41 @@ def test_text_report_shows_score_what_differs_hint_and_cell_errors():
 def test_text_report_in_chinese_and_cut_short():
     out = _text(_result(Status.TIMEOUT), "zh-TW")
     assert "總分" in out and "執行被提前中止" in out
+
+
+def _with_notes(notes):
+    doc = {"schema": HARVEST, "keras_version": "3", "backend": "tensorflow", "models": [], "dropped_models": 0,
+           "notes": notes}
+    return grade(EXERCISE, SOLUTION, ExecutionOutcome(status=Status.GRADED, harvest=parse_harvest(doc)))
+
+
+def test_what_the_shims_did_is_said_in_the_readers_language():
+    result = _with_notes([{"key": "dataset_generated", "params": {"name": "mnist"}},
+                          {"key": "budget_fit_batch", "params": {"steps": 1, "batch": 16, "epochs": 1}}])
+    english = json.loads(dumps(result))["notes"]
+    chinese = json.loads(dumps(result, lang="zh-TW"))["notes"]
+    assert any(n.startswith("dataset mnist was replaced by random arrays") for n in english), english
+    assert "fit() was limited to 1 batch(es) of at most 16 samples per epoch and 1 epoch(s): " \
+           "the checks read the model, not its training" in english
+    assert any(n.startswith("資料集 mnist 以形狀與型別相同的隨機陣列代替") for n in chinese), chinese
+    assert any("每個 batch 最多 16 筆資料" in n for n in chinese), chinese
+    assert "資料集 mnist" in _text(result, "zh-TW")
+
+
+def test_notes_a_submission_could_forge_are_dropped():
+    """The harvest is untrusted: an unknown key, or parameters that do not fit the message, show nothing."""
+    result = _with_notes([{"key": "full_marks", "params": {}},
+                          {"key": "budget_fit", "params": {"steps": 1}},
+                          {"key": "dataset_cache", "params": {"name": "mnist", "extra": "x"}}])
+    assert [n.key for n in result.notes] == ["isolation.partial"]  # the factory's outcome is not isolated
+
+
+def test_why_a_ta_should_look_is_said_in_the_runs_language():
+    from grader.report.common import needs_look
+
+    doc = {"status": "timeout", "message": "cell 3 ran past its 60 s limit", "output_truncated_bytes": 2048,
+           "notes": [], "batch": {"duplicates": ["s1#2"]}}
+    assert needs_look(doc) == ["timeout: cell 3 ran past its 60 s limit", "printed 2,048 bytes over the output cap",
+                               "2 files handed in; graded the newest"]
+    assert needs_look(doc, "zh-TW")[1:] == ["輸出超過上限 2,048 位元組", "交了 2 個檔案；以最新的評分"]
+    assert needs_look({"status": "graded", "batch": {"duplicate_of": "s1"}}, "zh-TW") == ["s1 的較舊重複檔"]

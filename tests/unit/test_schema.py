@@ -7,17 +7,17 @@ import copy
 import pytest
 
 from grader.errors import HarvestError
-from grader.harvest.schema import SCHEMA, parse_harvest
+from grader.harvest.schema import SCHEMA, ShimNote, parse_harvest
 from tests.unit.factories import conv_model
 
 GOOD = {"schema": SCHEMA, "keras_version": "3", "backend": "tensorflow", "models": [conv_model()],
-        "dropped_models": 0, "notes": ["dataset mnist served offline"]}
+        "dropped_models": 0, "notes": [{"key": "dataset_generated", "params": {"name": "mnist"}}]}
 
 
 def test_good_document_parses():
     harvest = parse_harvest(GOOD)
     assert harvest.models[0].body()[1].config["filters"] == 64
-    assert harvest.notes == ("dataset mnist served offline",)
+    assert harvest.notes == (ShimNote("dataset_generated", (("name", "mnist"),)),)
 
 
 @pytest.mark.parametrize("path,value,where", [
@@ -26,6 +26,10 @@ def test_good_document_parses():
     (("models", 0, "layers", 1, "params"), True, "$.models[0].layers[1].params"),
     (("models", 0, "output_shapes", 0, 1), "220", "$.models[0].output_shapes[0][1]"),
     (("notes",), "not a list", "$.notes"),
+    (("notes", 0), "dataset mnist served offline", "$.notes[0]"),
+    (("notes", 0, "key"), "Budget Fit!", "$.notes[0].key"),
+    (("notes", 0, "params", "name"), ["mnist"], "$.notes[0].params.name"),
+    (("notes", 0, "params", "name"), True, "$.notes[0].params.name"),
     (("models",), [{}] * 201, "$.models"),
 ])
 def test_bad_documents_are_rejected_with_the_path(path, value, where):
