@@ -90,3 +90,18 @@ def test_line_references(text, ok):
 def test_number_and_regex_matchers():
     assert Number(2).matches("2 層") and not Number(2).matches("Conv2D x 3")
     assert Regex("(?i)ada\\s*delta").matches("keras.optimizers.Adadelta()")
+
+
+def test_a_list_inside_an_answer_under_its_prompt_stays_in_that_answer():
+    """Between one prompt and the next, "1. ... 2. ..." is the student's list, not a jump to question 2."""
+    found = answers_of(("markdown", "Question one: what is it?"), ("markdown", "yes, two lines:\n1. x /= 255\n2. y /= 255"),
+                       ("markdown", "Question two: how many?"), ("markdown", "2. Adam"),
+                       ("markdown", "Question three: which?"), ("markdown", "three"))
+    # "1." under prompt 1 reads as the student echoing the question's number, as "2. Adam" under prompt 2 does
+    assert found == {1: "yes, two lines:\nx /= 255\n2. y /= 255", 2: "Adam", 3: "three"}
+
+
+def test_numbered_answers_after_the_last_prompt_still_switch_questions():
+    found = answers_of(("markdown", "Question one: what is it?"), ("markdown", "see below"),
+                       ("markdown", "Question two: how many?\nQuestion three: which?"), ("markdown", "2. two\n3. Adam"))
+    assert found == {1: "see below", 2: "two", 3: "Adam"}

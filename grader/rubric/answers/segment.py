@@ -8,6 +8,9 @@ Students answer in three layouts, all seen in real submissions:
 
 Prompts are recognised by their fingerprints (see ``fingerprint.py``); other
 template lines are skipped, so only what the student wrote is ever matched.
+A numbered line before another prompt belongs to the answer above it ("1. x_train
+/= 255, 2. x_test /= 255" under question 1), unless its number is one of the
+prompts just above; before the first prompt and after the last, numbering switches questions.
 """
 
 from __future__ import annotations
@@ -42,18 +45,24 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
     answers = {n: Answer(n) for n in range(1, questions + 1)}
     current: int | None = None
     pending: list[int] = []  # prompts seen back to back, still waiting for their answers
+    block: set[int] = set()  # the questions of the latest run of back-to-back prompts
+    anchors = [fingerprints.question_at(line.text) for line in lines]
+    last_anchor = max((i for i, a in enumerate(anchors) if a and a[0] in answers), default=-1)
 
     def add(n: int, line: ProseLine, text: str) -> None:
         if text.strip() and not _FILLER.match(text):
             answers[n].lines.append(ProseLine(line.cell, line.line, text.strip(), line.source))
 
-    for line in lines:
-        anchor = fingerprints.question_at(line.text)
+    for i, line in enumerate(lines):
+        anchor = anchors[i]
         if anchor and anchor[0] in answers:
             current, rest = anchor
             if pending and current != pending[-1] + 1:
                 pending = []
+            if not pending:
+                block = set()
             pending.append(current)
+            block.add(current)
             if rest.strip() and not _FILLER.match(rest):
                 add(current, line, rest)
                 pending = []
@@ -62,7 +71,11 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
         template = fingerprints.is_template(line.text)
         # A bare "1." is template-like once normalised, but it is the student's numbering.
         if label and 1 <= int(label.group("n")) <= questions and (not label.group("rest").strip() or not template):
-            current = int(label.group("n"))
+            n = int(label.group("n"))
+            if current is not None and i < last_anchor and n not in block:
+                add(current, line, line.text)  # a list inside the answer to the prompt above, not question n
+                continue
+            current = n
             pending = []
             add(current, line, label.group("rest"))
             continue
