@@ -52,10 +52,17 @@ CATALOG: dict[str, dict[str, str]] = {
               "accuracies your code prints mean nothing in this run",
         "zh-TW": "資料集 {name} 以形狀與型別相同的隨機陣列代替（這裡沒有網路）：本次執行中程式印出的準確率沒有意義"},
     "shim.budget_fit": {
+        "en": "fit() was limited to {steps} batch(es) per epoch: the checks read the model, not its training",
+        "zh-TW": "fit() 被限制為每個 epoch {steps} 個 batch：評分只看模型，不看訓練結果"},
+    "shim.budget_fit_epochs": {
         "en": "fit() was limited to {steps} batch(es) per epoch and {epochs} epoch(s): the checks read the model, "
               "not its training",
         "zh-TW": "fit() 被限制為每個 epoch {steps} 個 batch、共 {epochs} 個 epoch：評分只看模型，不看訓練結果"},
     "shim.budget_fit_batch": {
+        "en": "fit() was limited to {steps} batch(es) of at most {batch} samples per epoch: the checks read the "
+              "model, not its training",
+        "zh-TW": "fit() 被限制為每個 epoch {steps} 個 batch（每個 batch 最多 {batch} 筆資料）：評分只看模型，不看訓練結果"},
+    "shim.budget_fit_batch_epochs": {
         "en": "fit() was limited to {steps} batch(es) of at most {batch} samples per epoch and {epochs} epoch(s): "
               "the checks read the model, not its training",
         "zh-TW": "fit() 被限制為每個 epoch {steps} 個 batch（每個 batch 最多 {batch} 筆資料）、共 {epochs} 個 epoch："
@@ -97,12 +104,20 @@ class Message:
 
     @classmethod
     def checked(cls, key: str, params: Mapping[str, Any]) -> "Message | None":
-        """A message from untrusted parts (a harvest): ``None`` unless the key exists and the parameters fit it."""
+        """A message from untrusted parts (a harvest): ``None`` unless the key exists and the parameters fit it.
+
+        Fit means: exactly the template's fields, and every language renders (a
+        ``{n:,}`` given a string would raise later, in a reporter).
+        """
         templates = CATALOG.get(key)
         if templates is None:
             return None
         for template in templates.values():
             if {name for _, name, _, _ in Formatter().parse(template) if name} != set(params):
+                return None
+            try:
+                template.format(**params)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
                 return None
         return cls(key=key, params=dict(params))
 

@@ -115,11 +115,13 @@ def _start_server(console: Any) -> None:
 
 def _grade(console: Any, path: Path, number: int, grade_path: Callable, exercise: Any, options: Any,
            render: Callable, lang: str) -> None:
+    from rich.text import Text  # a path is not markup: "[x].ipynb" is a legal file name
+
     began = time.monotonic()
-    console.rule(f"run {number} · {time.strftime('%H:%M:%S')} · {path.name}")
+    console.rule(Text(f"run {number} · {time.strftime('%H:%M:%S')} · {path.name}"))
     result = grade_path(path, exercise, options)
     console.print(render(result, lang))
-    console.print(f"[dim]graded in {time.monotonic() - began:.1f} s; watching {path} (Ctrl-C to stop)[/]")
+    console.print(Text(f"graded in {time.monotonic() - began:.1f} s; watching {path} (Ctrl-C to stop)", style="dim"))
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -80,33 +80,29 @@ def _install_datasets(cache_dir):
                 module.load_data = _offline_loader(tail, cache_dir)
 
 
-# Positional index of (x, y, batch_size) in each method; predict takes no y.
-_POSITIONS = {"fit": (0, 1, 2), "evaluate": (0, 1, 2), "predict": (0, None, 1)}
+# Positional index of (x, y, batch_size, sample_weight) in each method; predict takes neither y nor weights.
+_POSITIONS = {"fit": (0, 1, 2, 10), "evaluate": (0, 1, 2, 4), "predict": (0, None, 1, None)}
+
+
+def _sliceable(data):
+    """Arrays (numpy, tensors, data frames), or lists, tuples and dicts of them: data whose rows ``[:n]`` cuts."""
+    if isinstance(data, (list, tuple, dict)):
+        items = list(data.values()) if isinstance(data, dict) else list(data)
+        return bool(items) and all(_sliceable(d) for d in items)
+    return hasattr(data, "shape") and hasattr(data, "__getitem__")
 
 
 def _head(data, n):
-    """The first ``n`` samples of array-like data; anything else (datasets, generators) as is.
+    """The first ``n`` samples of sliceable data.
 
     Converting a whole array to a tf.data pipeline costs seconds even when only
     one batch is used, so the budget hands Keras only the rows it will read.
     """
-    if type(data).__name__ == "ndarray":
-        return data[:n]
     if isinstance(data, (list, tuple)):
         return type(data)(_head(d, n) for d in data)
     if isinstance(data, dict):
         return {k: _head(v, n) for k, v in data.items()}
-    return data
-
-
-def _arraylike(data):
-    if type(data).__name__ == "ndarray":
-        return True
-    if isinstance(data, (list, tuple)) and data:
-        return all(_arraylike(d) for d in data)
-    if isinstance(data, dict) and data:
-        return all(_arraylike(d) for d in data.values())
-    return False
+    return data[:n]
 
 
 def _fixed_batch(model):
@@ -118,30 +114,38 @@ def _fixed_batch(model):
 
 
 def _sliced(model, name, args, kwargs, steps, batch_cap):
-    """Hand the method only the rows its budget reads, in batches of at most ``batch_cap`` (returned, if applied)."""
-    x_at, y_at, batch_at = _POSITIONS[name]
-    batch = args[batch_at] if len(args) > batch_at else kwargs.get("batch_size")
+    """Hand the method only the rows its budget reads, in batches of at most ``batch_cap`` (returned, if applied).
+
+    Only when x, y and sample_weight can all be cut: otherwise Keras gets them whole
+    (and still runs only ``steps`` batches). predict keeps the student's batch size:
+    it trains nothing, and its rows are the student's to index.
+    """
+    x_at, y_at, batch_at, weight_at = _POSITIONS[name]
     args = list(args)
-    x = args[x_at] if len(args) > x_at else kwargs.get("x")
+    slots = [(at, key) for at, key in ((x_at, "x"), (y_at, "y"), (weight_at, "sample_weight"))
+             if at is not None and (len(args) > at or kwargs.get(key) is not None) and
+             (args[at] if len(args) > at else kwargs[key]) is not None]
+    if not all(_sliceable(args[at] if len(args) > at else kwargs[key]) for at, key in slots):
+        return tuple(args), kwargs, None
+    batch = args[batch_at] if len(args) > batch_at else kwargs.get("batch_size")
     capped = None
-    if batch_cap and _arraylike(x) and not _fixed_batch(model):
+    if batch_cap and name != "predict" and not _fixed_batch(model):
         batch = capped = min(batch or 32, batch_cap)
         if len(args) > batch_at:
             args[batch_at] = batch
         else:
             kwargs["batch_size"] = batch
     rows = steps * (batch or 32)
-    for at, key in ((x_at, "x"), (y_at, "y")):
-        if at is None:
-            continue
+    for at, key in slots:
         if len(args) > at:
             args[at] = _head(args[at], rows)
-        elif key in kwargs:
+        else:
             kwargs[key] = _head(kwargs[key], rows)
-    if name == "fit" and isinstance(kwargs.get("validation_data"), (list, tuple)):
-        kwargs["validation_data"] = _head(kwargs["validation_data"], rows)
-        if batch_cap and kwargs.get("validation_batch_size"):
-            kwargs["validation_batch_size"] = min(kwargs["validation_batch_size"], batch_cap)
+    validation = kwargs.get("validation_data")
+    if name == "fit" and isinstance(validation, (list, tuple)) and _sliceable([v for v in validation if v is not None]):
+        kwargs["validation_data"] = type(validation)(None if v is None else _head(v, rows) for v in validation)
+        if capped and kwargs.get("validation_batch_size"):
+            kwargs["validation_batch_size"] = min(kwargs["validation_batch_size"], capped)
     return tuple(args), kwargs, capped
 
 
@@ -166,8 +170,9 @@ def _capped(method, name, steps, epochs, batch_cap):
             kwargs["steps"] = steps if given is None else min(given, steps)
         limits = {"steps": steps, **({"batch": batch} if batch else {})}
         if name == "fit":
-            _note("budget_fit" + ("_batch" if batch else ""), epochs=args[3] if len(args) > 3 else
-                  kwargs.get("epochs", 1), **limits)
+            if epochs:  # the epochs run, said only when the budget capped them
+                limits["epochs"] = args[3] if len(args) > 3 else kwargs["epochs"]
+            _note("budget_fit" + ("_batch" if batch else "") + ("_epochs" if epochs else ""), **limits)
         else:
             _note("budget_call" + ("_batch" if batch else ""), call=name, **limits)
         with _eagerly():

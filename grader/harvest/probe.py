@@ -596,7 +596,7 @@ def _shim_notes():
         for event in list(getattr(sys.modules.get(SHIM_MODULE), "EVENTS", None) or [])[:20]:
             params = {}
             for name, value in dict(event["params"]).items():
-                params[str(name)[:20]] = value if type(value) is int else str(value)[:80]
+                params[str(name)[:20]] = value if type(value) is int and 0 <= value <= 10**9 else str(value)[:80]
             notes.append({"key": str(event["key"])[:40], "params": params})
     except Exception:
         pass

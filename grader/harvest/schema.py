@@ -27,7 +27,8 @@ MAX_LAYERS = 2000
 MAX_DEPTH = 4
 MAX_NOTES = 20
 MAX_NOTE_PARAMS = 8
-_NOTE_NAME = re.compile(r"[a-z][a-z_]{0,39}")
+MAX_NOTE_INT = 10**9
+_NOTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,19 @@ def parse_harvest(doc: Any) -> Harvest:
         backend=_opt_str(obj.get("backend"), "$.backend"),
         models=models,
         dropped_models=_int(obj.get("dropped_models", 0), "$.dropped_models"),
-        notes=tuple(_parse_note(n, f"$.notes[{i}]")
-                    for i, n in enumerate(_expect(obj.get("notes", []), list, "$.notes")[:MAX_NOTES])),
+        notes=_parse_notes(_expect(obj.get("notes", []), list, "$.notes")[:MAX_NOTES]),
     )
+
+
+def _parse_notes(raws: list) -> tuple[ShimNote, ...]:
+    """The well-formed notes; a malformed one is dropped, not the harvest: notes only inform."""
+    notes = []
+    for i, raw in enumerate(raws):
+        try:
+            notes.append(_parse_note(raw, f"$.notes[{i}]"))
+        except HarvestError:
+            continue
+    return tuple(notes)
 
 
 def _parse_note(raw: Any, path: str) -> ShimNote:
@@ -153,6 +164,8 @@ def _parse_note(raw: Any, path: str) -> ShimNote:
             raise HarvestError("parameter name is not a lower-case name", where=where)
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise HarvestError(f"expected int or str, found {type(value).__name__}", where=where)
+        if isinstance(value, int) and not 0 <= value <= MAX_NOTE_INT:
+            raise HarvestError(f"{str(value)[:20]} is outside 0..{MAX_NOTE_INT}", where=where)
         pairs.append((name, value if isinstance(value, int) else value[:80]))
     return ShimNote(key=key, params=tuple(pairs))
 

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
+from grader.report.common import clean
 from grader.rubric.result import GradeResult
 
 _HEAD = {
@@ -42,7 +43,7 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
     table.add_column(words["feedback"], ratio=5)
     for check in result.checks:
         mark = Text("✓", style="green") if check.passed else Text("✗", style="red")
-        title = check.title.get(lang) or check.title.get("en") or check.id
+        title = Text(check.title.get(lang) or check.title.get("en") or check.id)
         if check.hidden and not reveal_hidden:
             feedback = Text(words["hidden"], style="dim")
         else:
@@ -57,7 +58,7 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
     if result.outcome.message and result.status != Status.GRADED:
         notes.insert(0, result.outcome.message)
     notes.extend(result.outcome.notes)
-    if notes:
-        parts.append(Panel("\n".join(f"• {n}" for n in notes), title=words["notes"], border_style=colour,
-                           title_align="left"))
+    if notes:  # Text, not markup: a student's error message may hold "[/]"
+        parts.append(Panel(Text("\n".join(f"• {clean(n)}" for n in notes)), title=words["notes"],
+                           border_style=colour, title_align="left"))
     return Group(*parts)

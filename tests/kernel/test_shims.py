@@ -54,7 +54,7 @@ def test_dataset_is_served_offline_and_fit_is_capped(tmp_path):
     assert outcome.status == Status.GRADED, outcome.message
     assert [c.state for c in outcome.cells] == [CellState.OK, CellState.OK], outcome.cells
     assert notes(outcome) == [("dataset_generated", {"name": "mnist"}),
-                              ("budget_fit", {"steps": 1, "epochs": 1})]  # epochs=50 asked, 1 allowed
+                              ("budget_fit_epochs", {"steps": 1, "epochs": 1})]  # epochs=50 asked, 1 run
     assert outcome.harvest.models[0].compile.optimizer == "Adadelta"
 
 
@@ -78,8 +78,20 @@ stateful = keras.Sequential([keras.Input((4,), batch_size=64), keras.layers.Lamb
 stateful.compile("sgd", "mse")
 stateful_seen, _ = run(stateful, "fit", x, y, batch_size=64)
 assert fit_seen == [16, 16], fit_seen  # one training batch, one validation batch
-assert eval_seen == [16] and predict_seen == [16] and predicted.shape == (16, 2), (eval_seen, predict_seen)
+assert eval_seen == [16], eval_seen
+# predict trains nothing and its rows are the student's to index: one batch of the student's size (default 32)
+assert predict_seen == [32] and predicted.shape == (32, 2), (predict_seen, predicted.shape)
 assert stateful_seen == [64], stateful_seen  # a fixed batch size is the model's, not the budget's
+# sample weights are cut with x and y, by keyword or by position (evaluate's fifth parameter)
+weighted, _ = run(model, "fit", x, y, batch_size=128, sample_weight=np.ones(1000))
+seen.clear()
+model.evaluate(x, y, 128, 0, np.ones(1000))
+assert weighted == [16] and [n for n in seen if n is not None] == [16], (weighted, seen)
+import tensorflow as tf
+tensors, _ = run(model, "fit", tf.constant(x), tf.constant(y), batch_size=128)
+assert tensors == [16], tensors
+dataset, _ = run(model, "fit", tf.data.Dataset.from_tensor_slices((x, y)).batch(100), epochs=3)
+assert dataset == [100], dataset  # a dataset's batches are its own; only their number is capped
 """
 
 
@@ -90,10 +102,10 @@ def test_training_batch_caps_the_samples_of_each_budgeted_batch(tmp_path):
     outcome = run_submission(submission, limits=Limits(cell_timeout=120, total_timeout=180),
                              shims=Shims(training_steps=1, training_epochs=1, training_batch=16))
     assert outcome.cells[0].state == CellState.OK, outcome.cells[0]
-    assert notes(outcome) == [("budget_fit_batch", {"steps": 1, "batch": 16, "epochs": 1}),
+    assert notes(outcome) == [("budget_fit_batch_epochs", {"steps": 1, "batch": 16, "epochs": 1}),
                               ("budget_call_batch", {"call": "evaluate", "steps": 1, "batch": 16}),
-                              ("budget_call_batch", {"call": "predict", "steps": 1, "batch": 16}),
-                              ("budget_fit", {"steps": 1, "epochs": 1})]  # the stateful model's batch stays
+                              ("budget_call", {"call": "predict", "steps": 1}),
+                              ("budget_fit_epochs", {"steps": 1, "epochs": 1})]  # the stateful model's batch
 
 
 def test_a_cached_dataset_is_preferred(tmp_path):

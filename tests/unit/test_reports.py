@@ -77,7 +77,7 @@ def _with_notes(notes):
 
 def test_what_the_shims_did_is_said_in_the_readers_language():
     result = _with_notes([{"key": "dataset_generated", "params": {"name": "mnist"}},
-                          {"key": "budget_fit_batch", "params": {"steps": 1, "batch": 16, "epochs": 1}}])
+                          {"key": "budget_fit_batch_epochs", "params": {"steps": 1, "batch": 16, "epochs": 1}}])
     english = json.loads(dumps(result))["notes"]
     chinese = json.loads(dumps(result, lang="zh-TW"))["notes"]
     assert any(n.startswith("dataset mnist was replaced by random arrays") for n in english), english
@@ -91,7 +91,7 @@ def test_what_the_shims_did_is_said_in_the_readers_language():
 def test_notes_a_submission_could_forge_are_dropped():
     """The harvest is untrusted: an unknown key, or parameters that do not fit the message, show nothing."""
     result = _with_notes([{"key": "full_marks", "params": {}},
-                          {"key": "budget_fit", "params": {"steps": 1}},
+                          {"key": "budget_fit_epochs", "params": {"steps": 1}},
                           {"key": "dataset_cache", "params": {"name": "mnist", "extra": "x"}}])
     assert [n.key for n in result.notes] == ["isolation.partial"]  # the factory's outcome is not isolated
 
@@ -105,3 +105,24 @@ def test_why_a_ta_should_look_is_said_in_the_runs_language():
                                "2 files handed in; graded the newest"]
     assert needs_look(doc, "zh-TW")[1:] == ["輸出超過上限 2,048 位元組", "交了 2 個檔案；以最新的評分"]
     assert needs_look({"status": "graded", "batch": {"duplicate_of": "s1"}}, "zh-TW") == ["s1 的較舊重複檔"]
+
+
+def test_text_report_prints_markup_in_student_text_as_text():
+    """A cell that raises ValueError("[/]") or a forged note holding "[link=...]" is printed, not interpreted."""
+    cells = (CellRun(index=0, state=CellState.ERROR, error_name="ValueError", error_value="[/] [bold]x[/bold]"),)
+    result = grade(EXERCISE, SOLUTION, outcome(cells=cells))
+    out = _text(result)
+    assert "cell 1 raised ValueError: [/] [bold]x[/bold]" in out
+    forged = _with_notes([{"key": "dataset_cache", "params": {"name": "[link=http://x]mnist[/link]"}}])
+    assert "dataset [link=http://x]mnist[/link] was loaded" in _text(forged).replace("\n", " ").replace("│", "")
+
+
+def test_a_note_whose_parameter_would_break_the_template_is_dropped():
+    from grader.i18n import CATALOG, Message
+
+    CATALOG["shim.test_number"] = {"en": "{n:,} rows", "zh-TW": "{n:,} 筆"}
+    try:
+        assert Message.checked("shim.test_number", {"n": "many"}) is None
+        assert Message.checked("shim.test_number", {"n": 1200}).render("en") == "1,200 rows"
+    finally:
+        del CATALOG["shim.test_number"]

@@ -26,10 +26,6 @@ def test_good_document_parses():
     (("models", 0, "layers", 1, "params"), True, "$.models[0].layers[1].params"),
     (("models", 0, "output_shapes", 0, 1), "220", "$.models[0].output_shapes[0][1]"),
     (("notes",), "not a list", "$.notes"),
-    (("notes", 0), "dataset mnist served offline", "$.notes[0]"),
-    (("notes", 0, "key"), "Budget Fit!", "$.notes[0].key"),
-    (("notes", 0, "params", "name"), ["mnist"], "$.notes[0].params.name"),
-    (("notes", 0, "params", "name"), True, "$.notes[0].params.name"),
     (("models",), [{}] * 201, "$.models"),
 ])
 def test_bad_documents_are_rejected_with_the_path(path, value, where):
@@ -41,3 +37,24 @@ def test_bad_documents_are_rejected_with_the_path(path, value, where):
     with pytest.raises(HarvestError) as info:
         parse_harvest(doc)
     assert info.value.where == where
+
+
+@pytest.mark.parametrize("path,value", [
+    ((0,), "dataset mnist served offline"),
+    ((0, "key"), "Budget Fit!"),
+    ((0, "params", "name"), ["mnist"]),
+    ((0, "params", "name"), True),
+    ((0, "params", "name"), 10**4000),
+    ((0, "params", "name"), -1),
+    ((0, "params"), {f"p{i}": 1 for i in range(9)}),
+])
+def test_a_malformed_note_is_dropped_and_the_models_kept(path, value):
+    doc = copy.deepcopy(GOOD)
+    doc["notes"].append({"key": "budget_fit", "params": {"steps": 1}})
+    target = doc["notes"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    harvest = parse_harvest(doc)
+    assert harvest.notes == (ShimNote("budget_fit", (("steps", 1),)),)
+    assert len(harvest.models) == 1
