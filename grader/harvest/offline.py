@@ -9,9 +9,10 @@ so it imports nothing from ``grader``. Two independent shims:
   pastes ``mnist_cnn.py`` builds the same model either way.
 * **Training budget.** ``Model.fit`` runs at most ``steps`` batches per epoch
   (and per validation) and, if set, at most ``epochs`` epochs;
-  ``evaluate``/``predict`` at most ``steps`` batches, and, if set, of at most
-  ``batch`` samples each (a model whose input fixes its batch size keeps it):
-  the exercise's checks read architectures, not trained weights. The first
+  ``evaluate``/``predict`` at most ``steps`` batches; fit's and evaluate's
+  batches, if set, of at most ``batch`` samples each (a model whose input
+  fixes its batch size keeps it; predict keeps the student's, whose rows the
+  student indexes): the exercise's checks read architectures, not trained weights. The first
   step of a fresh process costs about 0.3 s more with 128 samples than with
   16 (TensorFlow sets up each kernel on first use). A budgeted call runs its steps
   eagerly (``tf.config.run_functions_eagerly`` for the call's duration, then
@@ -105,6 +106,18 @@ def _head(data, n):
     return data[:n]
 
 
+def _arg(args, kwargs, at, key):
+    """A parameter given by position ``at`` or by name ``key`` (None if neither)."""
+    return args[at] if len(args) > at else kwargs.get(key)
+
+
+def _set_arg(args, kwargs, at, key, value):
+    if len(args) > at:
+        args[at] = value
+    else:
+        kwargs[key] = value
+
+
 def _fixed_batch(model):
     """Whether the model's inputs declare a batch size (a stateful model needs exactly that many samples)."""
     try:
@@ -123,30 +136,23 @@ def _sliced(model, name, args, kwargs, steps, batch_cap):
     x_at, y_at, batch_at, weight_at = _POSITIONS[name]
     args = list(args)
     slots = [(at, key) for at, key in ((x_at, "x"), (y_at, "y"), (weight_at, "sample_weight"))
-             if at is not None and (len(args) > at or kwargs.get(key) is not None) and
-             (args[at] if len(args) > at else kwargs[key]) is not None]
-    if not all(_sliceable(args[at] if len(args) > at else kwargs[key]) for at, key in slots):
-        return tuple(args), kwargs, None
-    batch = args[batch_at] if len(args) > batch_at else kwargs.get("batch_size")
+             if at is not None and _arg(args, kwargs, at, key) is not None]
+    if not all(_sliceable(_arg(args, kwargs, at, key)) for at, key in slots):
+        return args, kwargs, None
+    batch = _arg(args, kwargs, batch_at, "batch_size")
     capped = None
     if batch_cap and name != "predict" and not _fixed_batch(model):
         batch = capped = min(batch or 32, batch_cap)
-        if len(args) > batch_at:
-            args[batch_at] = batch
-        else:
-            kwargs["batch_size"] = batch
+        _set_arg(args, kwargs, batch_at, "batch_size", batch)
     rows = steps * (batch or 32)
     for at, key in slots:
-        if len(args) > at:
-            args[at] = _head(args[at], rows)
-        else:
-            kwargs[key] = _head(kwargs[key], rows)
+        _set_arg(args, kwargs, at, key, _head(_arg(args, kwargs, at, key), rows))
     validation = kwargs.get("validation_data")
     if name == "fit" and isinstance(validation, (list, tuple)) and _sliceable([v for v in validation if v is not None]):
         kwargs["validation_data"] = type(validation)(None if v is None else _head(v, rows) for v in validation)
         if capped and kwargs.get("validation_batch_size"):
             kwargs["validation_batch_size"] = min(kwargs["validation_batch_size"], capped)
-    return tuple(args), kwargs, capped
+    return args, kwargs, capped
 
 
 def _capped(method, name, steps, epochs, batch_cap):
@@ -154,12 +160,8 @@ def _capped(method, name, steps, epochs, batch_cap):
     def wrapper(self, *args, **kwargs):
         args, kwargs, batch = _sliced(self, name, args, kwargs, steps, batch_cap)
         if name == "fit":
-            if epochs:
-                # epochs is fit's positional parameter at index 3 (x, y, batch_size, epochs, ...)
-                if len(args) > 3:
-                    args = args[:3] + (min(args[3], epochs),) + args[4:]
-                else:
-                    kwargs["epochs"] = min(kwargs.get("epochs", 1), epochs)
+            if epochs:  # fit(x, y, batch_size, epochs, ...)
+                _set_arg(args, kwargs, 3, "epochs", min(_arg(args, kwargs, 3, "epochs") or 1, epochs))
             given = kwargs.get("steps_per_epoch")
             kwargs["steps_per_epoch"] = steps if given is None else min(given, steps)
             if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
@@ -171,7 +173,7 @@ def _capped(method, name, steps, epochs, batch_cap):
         limits = {"steps": steps, **({"batch": batch} if batch else {})}
         if name == "fit":
             if epochs:  # the epochs run, said only when the budget capped them
-                limits["epochs"] = args[3] if len(args) > 3 else kwargs["epochs"]
+                limits["epochs"] = _arg(args, kwargs, 3, "epochs")
             _note("budget_fit" + ("_batch" if batch else "") + ("_epochs" if epochs else ""), **limits)
         else:
             _note("budget_call" + ("_batch" if batch else ""), call=name, **limits)

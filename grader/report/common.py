@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Union
 
-from grader.i18n import normalise_lang
+from grader.i18n import Message, normalise_lang
 from grader.report.json_report import result_to_dict
 from grader.rubric.result import GradeResult
 
@@ -73,34 +73,28 @@ def student_id(doc: Doc) -> str:
     return clean(batch.get("id") or doc.get("submission") or "?")
 
 
-# Why a TA should look (``needs_look``). Status values stay as they are: they are the contract's codes.
-REASONS = {
-    "en": {"over_cap": "printed {bytes:,} bytes over the output cap", "older": "older duplicate of {id}",
-           "several": "{n} files handed in; graded the newest"},
-    "zh-TW": {"over_cap": "輸出超過上限 {bytes:,} 位元組", "older": "{id} 的較舊重複檔",
-              "several": "交了 {n} 個檔案；以最新的評分"},
-}
-
-
 def needs_look(doc: Doc, lang: str | None = None) -> list[str]:
     """Why a TA should open this submission by hand, in ``lang``; empty when nothing stands out.
 
-    The run's own message (after the status code) is the grader's diagnostic and stays in English.
+    Status values stay codes (they are the contract's), and the run's own message
+    after them is the grader's diagnostic, in English.
     """
-    say = REASONS[normalise_lang(lang)]
+    def say(key: str, **params: Any) -> str:
+        return Message.of(key, **params).render(lang or "en")
+
     reasons = []
     status = doc.get("status")
     if status != "graded":
         first = clean(doc.get("message") or "").strip().splitlines()
         reasons.append(f"{status}: {first[0][:300]}" if first else str(status))
     if doc.get("output_truncated_bytes"):
-        reasons.append(say["over_cap"].format(bytes=doc["output_truncated_bytes"]))
+        reasons.append(say("look.over_cap", bytes=doc["output_truncated_bytes"]))
     for note in doc.get("notes") or ():
         if any(word in note for word in ("harvest", "forged", "probe")):
             reasons.append(clean(note))  # the probe's channel was tampered with or failed
     batch = doc.get("batch") or {}
     if batch.get("duplicate_of"):
-        reasons.append(say["older"].format(id=clean(batch["duplicate_of"])))
+        reasons.append(say("look.older", id=clean(batch["duplicate_of"])))
     elif batch.get("duplicates"):
-        reasons.append(say["several"].format(n=len(batch["duplicates"]) + 1))
+        reasons.append(say("look.several", n=len(batch["duplicates"]) + 1))
     return reasons
