@@ -97,3 +97,44 @@ def test_executable_code_is_not_an_answer(tmp_path):
     path.write_text("x = [1.0]\nx[0] /= 255\nopt = 'Adadelta'\n", encoding="utf-8")
     checks = by_id(grade(EXERCISE, load_submission(path), outcome()))
     assert not checks["q1_normalization"].passed and not checks["q2_optimizer"].passed
+
+
+def _template_answered(tmp_path, answers, extra_cells=()):
+    """Our template with each "答 / Answer:" line filled in (an empty string leaves that question blank)."""
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    questions = nb.cells[-1]
+    parts = questions.source.split("答 / Answer:")
+    assert len(parts) == len(answers) + 1
+    questions.source = parts[0] + "".join(f"答 / Answer: {a}" + rest for a, rest in zip(answers, parts[1:]))
+    nb.cells[1:1] = list(extra_cells)
+    path = tmp_path / "Day_096_answered.ipynb"
+    nbformat.write(nb, path)
+    return {c.id: c.passed for c in grade(EXERCISE, load_submission(path), outcome()).checks if c.id.startswith("q")}
+
+
+def test_a_blank_question_does_not_move_the_later_answers(tmp_path):
+    assert _template_answered(tmp_path, ["", "Adadelta", "2", "1,199,882"]) == {
+        "q1_normalization": False, "q2_optimizer": True, "q3_conv_layers": True, "q4_total_params": True}
+
+
+def test_the_answer_label_is_not_part_of_the_answer(tmp_path):
+    """The reject rule for Q1 ("no, ...") must see the student's words, not the template's label before them."""
+    passed = _template_answered(tmp_path, ["沒有，第37、38行只是把型別轉成 float32", "Adadelta", "2", "1,199,882"])
+    assert passed["q1_normalization"] is False
+
+
+def test_full_width_digits_and_commas_from_a_chinese_keyboard(tmp_path):
+    passed = _template_answered(tmp_path, ["有，第３７、３８行", "ＡｄａＤｅｌｔａ", "２", "1，199，882"])
+    assert all(passed.values()), passed
+
+
+def test_numbered_notes_before_the_questions_are_no_answer(tmp_path):
+    part1 = nbformat.v4.new_markdown_cell("# 1. 兩層 Conv2D\n沒有 padding，3x3 的 kernel 讓寬高各少 2。")
+    passed = _template_answered(tmp_path, ["有，第37、38行", "Adadelta", "2", "1,199,882"], [part1])
+    assert all(passed.values()), passed
+
+
+@pytest.mark.parametrize("answer", ['<font size="2" color="red">3</font>', "![](attachment:image-2.png) 3 層",
+                                    "3 層二維卷積"])
+def test_digits_in_markup_or_in_a_word_are_not_the_answer(tmp_path, answer):
+    assert _template_answered(tmp_path, ["有，第37、38行", "Adadelta", answer, "1,199,882"])["q3_conv_layers"] is False

@@ -14,6 +14,7 @@ itself back (``to_spec``) — a round trip tested for every kind at once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
@@ -27,9 +28,23 @@ _WORD_NUMBERS = {
 _NUMBER = re.compile(
     r"(?<![A-Za-z0-9_.])(\d{1,3}(?:,\d{3})+|\d+)(?![A-Za-z0-9_])"  # 1,199,882 or 1199882, not Conv2D
     r"|\b(zero|one|two|three|four|five|six|seven|eight|nine|ten)\b"
-    r"|([零一二兩两三四五六七八九十])", re.IGNORECASE)
+    r"|([零一二兩两三四五六七八九十])(?![維维])", re.IGNORECASE)  # not the 二 of 二維 (2-D)
 # A line reference: "37", "37-38", "35~38", "37 至 38", "L37", "#L37-L38".
 _LINE_RANGE = re.compile(r"(?<!\d)L?(\d{1,4})(?:\s*(?:-|~|～|–|—|至|到|to)\s*L?(\d{1,4}))?(?!\d)", re.IGNORECASE)
+
+
+_MARKUP = re.compile(r"<[^>]*>|\]\([^)]*\)")  # an HTML tag; the target of a markdown link or image
+
+
+def plain(text: str) -> str:
+    """An answer as its reader sees it, which is what matchers test.
+
+    Full-width forms folded (NFKC: "１，１９９" from a Chinese keyboard is
+    "1,199"), HTML tags and link or image targets removed (the "2" of
+    ``<font size="2">`` or ``image-2.png`` is nobody's answer).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return _MARKUP.sub(lambda m: "]" if m.group().startswith("]") else " ", text)
 
 
 def numbers_in(text: str) -> list[int]:

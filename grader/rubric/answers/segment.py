@@ -10,7 +10,11 @@ Prompts are recognised by their fingerprints (see ``fingerprint.py``); other
 template lines are skipped, so only what the student wrote is ever matched.
 A numbered line before another prompt belongs to the answer above it ("1. x_train
 /= 255, 2. x_test /= 255" under question 1), unless its number is one of the
-prompts just above; before the first prompt and after the last, numbering switches questions.
+prompts just above; after the last prompt, numbering switches questions. Where
+the prompts are found, nothing before the first one is an answer (notes on Part 1
+numbered "1." are not answers to question 1); a template line between two prompts
+(an empty "Answer:" slot) means the question above it was left blank, so the
+prompts around it are not one block. A leading "Answer:" label is not the answer.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ _LABEL = re.compile(
     r"^[\s#>*\-+`|]*(?:q|a|ans|answer|問題|问题|題|题|第)?\s*(?P<n>\d)\s*(?:題|题)?\s*[.、:：)）]\s*(?P<rest>.*)$",
     re.IGNORECASE)
 _FILLER = re.compile(r"^[\W_]*(?:ans(?:wer)?s?|a|答案?|解答|回答|作答)?[\W_]*$", re.IGNORECASE)
+# "答 / Answer:", "Ans:", "A：" before the student's words: the template's invitation, not the answer.
+_ANSWER_LABEL = re.compile(r"^[\s>*#\-]*(?:(?:答案?|解答|回答|作答|answers?|ans|a)[\s*/]*)+[:：]\s*", re.IGNORECASE)
 
 
 @dataclass
@@ -46,23 +52,29 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
     current: int | None = None
     pending: list[int] = []  # prompts seen back to back, still waiting for their answers
     block: set[int] = set()  # the questions of the latest run of back-to-back prompts
+    slot = False  # a template line (an empty "Answer:" slot) since the last prompt: the next one is no run
     anchors = [fingerprints.question_at(line.text) for line in lines]
-    last_anchor = max((i for i, a in enumerate(anchors) if a and a[0] in answers), default=-1)
+    anchored = [i for i, a in enumerate(anchors) if a and a[0] in answers]
+    first_anchor, last_anchor = (anchored[0], anchored[-1]) if anchored else (-1, -1)
 
     def add(n: int, line: ProseLine, text: str) -> None:
+        text = _ANSWER_LABEL.sub("", text.strip(), count=1)
         if text.strip() and not _FILLER.match(text):
             answers[n].lines.append(ProseLine(line.cell, line.line, text.strip(), line.source))
 
     for i, line in enumerate(lines):
+        if i < first_anchor:  # notes on Part 1, numbered or not, come before any question
+            continue
         anchor = anchors[i]
         if anchor and anchor[0] in answers:
             current, rest = anchor
-            if pending and current != pending[-1] + 1:
+            if pending and (current != pending[-1] + 1 or slot):
                 pending = []
             if not pending:
                 block = set()
             pending.append(current)
             block.add(current)
+            slot = False
             if rest.strip() and not _FILLER.match(rest):
                 add(current, line, rest)
                 pending = []
@@ -80,6 +92,7 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
             add(current, line, label.group("rest"))
             continue
         if template or _FILLER.match(line.text):
+            slot = slot or bool(template and line.text.strip())
             continue
         if len(pending) > 1:
             # Unnumbered answers after a block of prompts: one line per question, in order.

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Mapping
 
 from grader.errors import SpecError
 from grader.i18n import Message
-from grader.rubric.answers.matchers import Matcher
+from grader.rubric.answers.matchers import Matcher, plain
 from grader.rubric.checks.base import Check, Evidence, Text, Verdict
 
 _EXCERPT = 60
@@ -49,10 +49,10 @@ class AnswerCheck(Check):
 
     def evaluate(self, evidence: Evidence) -> Verdict:
         answer = evidence.answers.get(self.question)
-        text = answer.text if answer else ""
-        if not text:
+        text = plain(answer.text) if answer else ""
+        if not text.strip():
             return Verdict(0.0, Message.of("answer.missing", question=self.question))
-        excerpt = " ".join(text.split())
+        excerpt = " ".join(answer.text.split())  # in the student's own characters
         excerpt = excerpt if len(excerpt) <= _EXCERPT else excerpt[: _EXCERPT - 1] + "…"
         for rule in self.reject:
             if rule.matcher.matches(text):
