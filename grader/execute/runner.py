@@ -44,6 +44,7 @@ from jupyter_client.manager import AsyncKernelManager
 from grader.errors import HarvestError, SandboxError
 from grader.execute.launcher import Launcher, Limits
 from grader.execute.outcome import CellRun, CellState, ExecutionOutcome, Isolation, Status
+from grader.submission.loader import scrub
 from grader.harvest.schema import MAX_MODELS, MIME_TYPE, Harvest, ModelFacts, parse_harvest
 from grader.submission.model import Cell, Submission
 
@@ -677,13 +678,13 @@ def _cell_run(index: int, content: dict, seconds: float, *, timed_out: str | Non
     """A cell's record from its execute_reply; an interrupted cell keeps the traceback of where it was."""
     if timed_out is None and content.get("status") == "ok":
         return CellRun(index, CellState.OK, seconds)
-    lines = _ANSI.sub("", "\n".join(map(str, content.get("traceback", ())))).splitlines()
+    lines = _ANSI.sub("", scrub("\n".join(map(str, content.get("traceback", ()))))).splitlines()
     tail = "\n".join(line[:MAX_TEXT] for line in lines[-TRACEBACK_LINES:]) or None
     if timed_out is not None:
         return CellRun(index, CellState.TIMEOUT, seconds, error_name="Timeout", error_value=timed_out,
                        traceback=tail)
-    return CellRun(index, CellState.ERROR, seconds, error_name=str(content.get("ename", "Error"))[:MAX_TEXT],
-                   error_value=str(content.get("evalue", ""))[:MAX_TEXT], traceback=tail)
+    return CellRun(index, CellState.ERROR, seconds, error_name=scrub(str(content.get("ename", "Error")))[:MAX_TEXT],
+                   error_value=scrub(str(content.get("evalue", "")))[:MAX_TEXT], traceback=tail)
 
 
 def _asked_exit(content: dict) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from grader.errors import HarvestError
+from grader.submission.loader import scrub
 
 SCHEMA = "keras-grader.harvest/1"
 MIME_TYPE = "application/vnd.keras-grader.harvest+json"
@@ -121,6 +122,10 @@ def parse_harvest(doc: Any) -> Harvest:
 
     Raises HarvestError naming the offending path (``models[2].layers[0].params``).
     """
+    try:
+        doc = _scrubbed(doc)
+    except RecursionError:
+        raise HarvestError("the document is nested too deeply", where="$") from None
     obj = _expect(doc, dict, "$")
     if obj.get("schema") != SCHEMA:
         raise HarvestError(f"unknown harvest schema {obj.get('schema')!r}", where="$.schema",
@@ -136,6 +141,17 @@ def parse_harvest(doc: Any) -> Harvest:
         dropped_models=_int(obj.get("dropped_models", 0), "$.dropped_models"),
         notes=_parse_notes(_expect(obj.get("notes", []), list, "$.notes")[:MAX_NOTES]),
     )
+
+
+def _scrubbed(value: Any) -> Any:
+    """The document with every string made encodable (a kernel's JSON may carry lone surrogates)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub(k) if isinstance(k, str) else k: _scrubbed(v) for k, v in value.items()}
+    return value
 
 
 def _parse_notes(raws: list) -> tuple[ShimNote, ...]:

@@ -20,6 +20,16 @@ _MAX_BYTES = 50 * 1024 * 1024
 # Encodings tried in order after UTF-8: cp950 is Microsoft's Big5, a superset of it.
 _FALLBACK_ENCODINGS = ("cp950", "big5hkscs")
 _CELL_MARKER = re.compile(r"^# ?%%(?P<rest>.*)$")
+_MAGIC_LINE = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """``text`` without lone surrogates (a JSON escape such as \\ud800 makes one): U+FFFD, as Jupyter shows it.
+
+    Everything downstream hashes, writes and prints the student's text as UTF-8.
+    """
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def load_submission(path: str | Path) -> Submission:
@@ -50,6 +60,8 @@ def load_submission(path: str | Path) -> Submission:
 
 def _single_file_in(folder: Path) -> Path:
     found = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and not p.name.startswith("."))
+    notebooks = {p.stem for p in found if p.suffix == ".ipynb"}
+    found = [p for p in found if not (p.suffix == ".py" and p.stem in notebooks)]  # a notebook and its export
     zips = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".zip" and not p.name.startswith("."))
     if not found and len(zips) == 1:
         return zips[0]  # so the error names the zip and what to do with it
@@ -83,6 +95,9 @@ def _load_notebook(path: Path, data: bytes) -> Submission:
     text, encoding = decode(data, str(path))
     try:
         raw = json.loads(text)
+    except RecursionError:
+        raise SubmissionError("not a valid notebook: its JSON is nested too deeply", where=str(path),
+                              hint="re-download or re-save the notebook from Jupyter and hand it in again") from None
     except json.JSONDecodeError as exc:
         truncated = _ends_inside_json(text)
         raise SubmissionError(
@@ -109,7 +124,7 @@ def _load_notebook(path: Path, data: bytes) -> Submission:
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
-        cells.append(Cell(index=index, kind=kind, source=str(source)))
+        cells.append(Cell(index=index, kind=kind, source=scrub(str(source))))
     return Submission(path=path, fmt="ipynb", cells=tuple(cells), encoding=encoding,
                       metadata=dict(nb.get("metadata", {})), digest=Submission.digest_of(data))
 
@@ -143,14 +158,18 @@ def _load_script(path: Path, data: bytes) -> Submission:
             text, encoding = decode(data, str(path))
     else:
         text, encoding = decode(data, str(path))
-    try:
-        compile(text, str(path), "exec", dont_inherit=True)
+    if any(_CELL_MARKER.match(line) for line in text.splitlines()):
+        # Cells, as in a notebook: each runs on its own, and prose typed into one is the student's text.
+        return Submission(path=path, fmt="py", cells=split_script(scrub(text)), encoding=encoding,
+                          digest=Submission.digest_of(data))
+    try:  # one cell: a broken script is said now, with its line (IPython's %magic and !shell lines are fine)
+        compile(_MAGIC_LINE.sub("", text), str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise SubmissionError(f"the script has a syntax error at line {exc.lineno}: {exc.msg}",
                               where=str(path), hint="run `python -m py_compile FILE` and fix the line it names") from None
     except ValueError as exc:  # e.g. NUL bytes
         raise SubmissionError(f"the script cannot be compiled: {exc}", where=str(path)) from None
-    return Submission(path=path, fmt="py", cells=split_script(text), encoding=encoding,
+    return Submission(path=path, fmt="py", cells=split_script(scrub(text)), encoding=encoding,
                       digest=Submission.digest_of(data))
 
 

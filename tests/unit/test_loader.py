@@ -90,3 +90,45 @@ def test_script_cells_split_on_percent_markers():
 
 def test_script_without_markers_is_one_cell():
     assert [c.source for c in split_script("a = 1\nb = 2")] == ["a = 1\nb = 2"]
+
+
+def test_percent_format_scripts_load_like_notebooks(tmp_path):
+    """Magics, shell lines and prose typed into a cell are fine cell by cell, as in the .ipynb they came from."""
+    path = tmp_path / "day096.py"
+    path.write_text("# %%\n%matplotlib inline\n!pip list\nimport keras\n\n# %%\nQ2 答：Adadelta\n\n"
+                    "# %% [markdown]\n# **Q3.** two\n", encoding="utf-8")
+    sub = load_submission(path)
+    assert [c.kind for c in sub.cells] == ["code", "code", "markdown"]
+    assert "Q2 答：Adadelta" in sub.cells[1].source
+
+
+def test_a_plain_script_may_use_magics_but_not_broken_python(tmp_path):
+    ok = tmp_path / "ok.py"
+    ok.write_text("%matplotlib inline\nimport keras\n  !ls\nx = 1\n", encoding="utf-8")
+    assert load_submission(ok).cells[0].source.startswith("%matplotlib")
+    broken = tmp_path / "broken.py"
+    broken.write_text("%matplotlib inline\nx = (1,\n", encoding="utf-8")
+    with pytest.raises(SubmissionError, match="syntax error at line"):
+        load_submission(broken)
+
+
+def test_a_folder_with_a_notebook_and_its_export_grades_the_notebook(tmp_path):
+    _nb(tmp_path, [nbformat.v4.new_code_cell("x = 1")], name="Day_096.ipynb")
+    (tmp_path / "Day_096.py").write_text("x = 1\n", encoding="utf-8")
+    assert load_submission(tmp_path).fmt == "ipynb"
+
+
+def test_lone_surrogates_become_replacement_characters(tmp_path):
+    path = tmp_path / "hw.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")])
+    path.write_text(nbformat.writes(nb).replace('"x"', '"\\ud800 Adadelta"'), encoding="utf-8")
+    source = load_submission(path).cells[0].source
+    assert source.endswith(" Adadelta") and "\ud800" not in source
+    source.encode("utf-8")  # what every later stage does
+
+
+def test_absurdly_nested_json_is_an_invalid_notebook(tmp_path):
+    path = tmp_path / "hw.ipynb"
+    path.write_text('{"cells": ' + "[" * 100000 + "]" * 100000 + "}", encoding="utf-8")
+    with pytest.raises(SubmissionError, match="nested too deeply"):
+        load_submission(path)

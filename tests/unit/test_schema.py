@@ -58,3 +58,16 @@ def test_a_malformed_note_is_dropped_and_the_models_kept(path, value):
     harvest = parse_harvest(doc)
     assert harvest.notes == (ShimNote("budget_fit", (("steps", 1),)),)
     assert len(harvest.models) == 1
+
+
+def test_strings_from_the_kernel_are_made_encodable():
+    """A lone surrogate (JSON can escape one) would crash every UTF-8 writer and terminal downstream."""
+    from grader.execute.runner import _cell_run
+
+    doc = copy.deepcopy(GOOD)
+    doc["models"][0]["name"] = "model\ud800"
+    harvest = parse_harvest(doc)
+    assert harvest.models[0].name == "model\ufffd"
+    cell = _cell_run(0, {"status": "error", "ename": "ValueError", "evalue": "bad \udcff", "traceback": ["\ud800"]}, 0.1)
+    for text in (cell.error_name, cell.error_value, cell.traceback):
+        text.encode("utf-8")
