@@ -2,8 +2,9 @@
 
 Answers turn up in markdown, raw cells, code comments, bare strings and
 docstrings, and as plain prose typed into a code cell (which fails with a
-SyntaxError when run). Executable code is not prose: a pasted example's
-``x_train /= 255`` must not answer a question by itself.
+SyntaxError when run, or is nothing but bare words and numbers). Executable
+code is not prose: a pasted example's ``x_train /= 255`` must not answer a
+question by itself.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def _code_prose(cell: Cell) -> list[ProseLine]:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
+        tree = None
+    if tree is None or _only_words(tree):
         return [ProseLine(cell.index, n, re.sub(r"^\s*#+", "", text), "plain")
                 for n, text in enumerate(cell.source.splitlines(), 1)]
     found: dict[int, ProseLine] = {}
@@ -62,3 +65,14 @@ def _code_prose(cell: Cell) -> list[ProseLine]:
     except (tokenize.TokenError, IndentationError):
         pass
     return [found[k] for k in sorted(found)]
+
+
+def _only_words(tree: ast.Module) -> bool:
+    """A cell of nothing but bare words and numbers (``Adadelta``, ``2``, ``1,199,882``): an answer typed
+    into a code cell, which Jupyter makes by default. It is valid Python, so it would not fail as prose does."""
+    def word(node: ast.AST) -> bool:
+        if isinstance(node, ast.Tuple):
+            return all(word(e) for e in node.elts)
+        return isinstance(node, ast.Name) or (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+                                              and not isinstance(node.value, bool))
+    return bool(tree.body) and all(isinstance(s, ast.Expr) and word(s.value) for s in tree.body)

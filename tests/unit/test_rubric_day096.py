@@ -138,3 +138,16 @@ def test_numbered_notes_before_the_questions_are_no_answer(tmp_path):
                                     "3 層二維卷積"])
 def test_digits_in_markup_or_in_a_word_are_not_the_answer(tmp_path, answer):
     assert _template_answered(tmp_path, ["有，第37、38行", "Adadelta", answer, "1,199,882"])["q3_conv_layers"] is False
+
+
+def test_one_word_answers_typed_into_code_cells(tmp_path):
+    """Jupyter's new cells are code cells: "Adadelta" and "1,199,882" are valid Python, and still answers."""
+    cells = [nbformat.v4.new_code_cell(a) for a in ("有，第37、38行", "Adadelta", "2", "1,199,882")]
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    questions = nb.cells.pop()
+    for prompt, answer in zip(questions.source.split("答 / Answer:")[:4], cells):
+        nb.cells += [nbformat.v4.new_markdown_cell(prompt), answer]
+    path = tmp_path / "Day_096_code_answers.ipynb"
+    nbformat.write(nb, path)
+    checks = by_id(grade(EXERCISE, load_submission(path), outcome()))
+    assert all(checks[q].passed for q in ("q1_normalization", "q2_optimizer", "q3_conv_layers", "q4_total_params"))
