@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from grader.submission.model import Cell, Submission
 
 _MAGIC = re.compile(r"^\s*[%!]")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_EXPORT_HEADER = re.compile(r"^#\s*In\[\s*\d*\s*\]:?\s*$")  # nbconvert's cell header in an exported script
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_RULE_CELL = re.compile(r"^:?-*:?$")
+_ROW_NUMBER = re.compile(r"^\W*(?:Q|第)?\s*(\d)\s*(?:題|题)?\W*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,24 @@ def prose_lines(submission: Submission) -> list[ProseLine]:
 
 def cell_prose(cell: Cell) -> list[ProseLine]:
     if cell.kind in ("markdown", "raw"):
-        return [ProseLine(cell.index, n, text, cell.kind) for n, text in enumerate(cell.source.splitlines(), 1)]
+        return [ProseLine(cell.index, n, text, cell.kind)
+                for n, line in enumerate(cell.source.splitlines(), 1) for text in _markdown_lines(line)]
     return _code_prose(cell)
+
+
+def _markdown_lines(line: str) -> list[str]:
+    """What reads as separate lines: ``<br>`` splits one; a table row reads as "1. its cells", its rule as nothing."""
+    found = []
+    for part in _BREAK.split(line):
+        if not _TABLE_ROW.match(part):
+            found.append(part)
+            continue
+        cells = [c.strip() for c in part.strip().strip("|").split("|")]
+        if all(_RULE_CELL.match(c) for c in cells):
+            continue
+        number = _ROW_NUMBER.match(cells[0])
+        found.append(f"{number.group(1)}. " + " ".join(cells[1:]) if number else " ".join(cells))
+    return found
 
 
 def _code_prose(cell: Cell) -> list[ProseLine]:
@@ -59,7 +80,7 @@ def _code_prose(cell: Cell) -> list[ProseLine]:
                 found[line] = ProseLine(cell.index, line, text, "string")
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.COMMENT:
+            if tok.type == tokenize.COMMENT and not _EXPORT_HEADER.match(tok.string):
                 line = tok.start[0]
                 found[line] = ProseLine(cell.index, line, tok.string.lstrip("#"), "comment")
     except (tokenize.TokenError, IndentationError):

@@ -151,3 +151,30 @@ def test_one_word_answers_typed_into_code_cells(tmp_path):
     nbformat.write(nb, path)
     checks = by_id(grade(EXERCISE, load_submission(path), outcome()))
     assert all(checks[q].passed for q in ("q1_normalization", "q2_optimizer", "q3_conv_layers", "q4_total_params"))
+
+
+@pytest.mark.parametrize("layout", ["table", "br"])
+def test_answers_in_a_table_or_joined_by_br(tmp_path, layout):
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    answers = ["有，第37、38行", "Adadelta", "2", "1,199,882"]
+    if layout == "table":
+        nb.cells[-1].source = nb.cells[-1].source.replace("答 / Answer:", "")
+        nb.cells.append(nbformat.v4.new_markdown_cell("| 題號 | 答案 |\n|---|:--:|\n"
+                                                      + "".join(f"| {n} | {a} |\n" for n, a in enumerate(answers, 1))))
+    else:
+        parts = nb.cells[-1].source.split("答 / Answer:")
+        nb.cells[-1].source = "<br>".join(
+            p.strip() + "<br>答 / Answer: " + a for p, a in zip(parts, answers))
+    path = tmp_path / "Day_096_layout.ipynb"
+    nbformat.write(nb, path)
+    checks = by_id(grade(EXERCISE, load_submission(path), outcome()))
+    assert all(checks[q].passed for q in ("q1_normalization", "q2_optimizer", "q3_conv_layers", "q4_total_params")), \
+        {q: checks[q].message.render("en") for q in checks}
+
+
+def test_cell_headers_of_an_exported_script_are_no_line_numbers(tmp_path):
+    """nbconvert writes "# In[37]:" before each cell; 37 and 38 are Q1's lines, but nobody wrote them."""
+    path = tmp_path / "day096.py"
+    path.write_text("# **Q1.** 訓練前，資料有沒有做標準化？ / Is the data normalised before training?\n\n"
+                    "# In[37]:\n\n\nx = 1\n\n\n# In[38]:\n\n\ny = 2\n", encoding="utf-8")
+    assert by_id(grade(EXERCISE, load_submission(path), outcome()))["q1_normalization"].passed is False
