@@ -16,7 +16,7 @@ from rich.text import Text
 
 from grader.batch.store import FEEDBACK, OutDir, atomic_write
 from grader.report import class_report, csv_report, html, junit, markdown
-from grader.report.common import Doc, needs_look, student_id
+from grader.report.common import Doc, clean, needs_look, student_id
 
 MOST_MISSED = 5
 LIST_AT_MOST = 20
@@ -41,6 +41,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "interrupted": "interrupted: {n} submission(s) not graded; run the same command again to finish",
         "stale": "{n} result(s) in OUT have no submission in {source} (kept in the outputs)",
         "merged": "merged {n} folder(s)",
+        "failure": "grader failure on {id}: {error}",
     },
     "zh-TW": {
         "header": "{title}：{students} 位學生，{submissions} 份繳交，結果在 {root}",
@@ -60,6 +61,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "interrupted": "已中斷：{n} 份尚未評分；再執行同一個指令即可完成",
         "stale": "OUT 裡有 {n} 份結果在 {source} 中已找不到繳交檔（仍保留在輸出中）",
         "merged": "合併了 {n} 個資料夾",
+        "failure": "評分程式在 {id} 出錯：{error}",
     },
 }
 
@@ -113,7 +115,9 @@ def print_summary(console: Console, docs: Sequence[Doc], manifest: Mapping[str, 
     lang = manifest.get("lang") or "en"
 
     def say(text: str, style: str = "") -> None:
-        console.print(Text(text, style=style), soft_wrap=True)  # Text: student ids are not rich markup
+        # Text: student ids are not rich markup; clean: no escape sequence in a student's file or zip
+        # member name reaches the TA's terminal
+        console.print(Text(clean(text), style=style), soft_wrap=True)
 
     def listing(key: str, items: Sequence[str], style: str = "") -> None:
         if items:

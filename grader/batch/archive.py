@@ -172,12 +172,16 @@ def unpack_student(archive: Path, work: Path) -> Unpacked:
     return unpacked
 
 
-def lone_folder(folder: Path) -> Path | None:
-    """The one real folder that is all ``folder`` holds (hidden files and OS junk aside), else None."""
-    items = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK]
+def lone_folder(folder: Path, out: Path | None = None) -> Path | None:
+    """The one real folder that is all ``folder`` holds (hidden files, OS junk and OUT aside), else None."""
+    items = [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in JUNK and not _same(p, out)]
     if len(items) != 1 or not items[0].is_dir() or items[0].is_symlink():
         return None
     return items[0]
+
+
+def _same(path: Path, other: Path | None) -> bool:
+    return other is not None and path.resolve() == other.resolve()
 
 
 def _limits_tag(limits: ZipLimits) -> str:

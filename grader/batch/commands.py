@@ -117,7 +117,7 @@ def cmd_grade(args: argparse.Namespace, grade_fn: GradeFn | None = None, console
                  + (say("shard", shard=args.shard) if args.shard else "")]
         if outcome.interrupted:
             lines.append(say("interrupted", n=len(outcome.not_done)))
-        lines += [f"grader failure on {e.id}: {error}" for (e, _), error in outcome.failed]
+        lines += [say("failure", id=e.id, error=error) for (e, _), error in outcome.failed]
         stale = {d["batch"]["id"] for d in docs} - {e.id for e in entries}
         if stale and not args.shard:
             lines.append(say("stale", n=len(stale), source=source))
@@ -139,7 +139,7 @@ def _find(source: Path, out: OutDir, pattern: re.Pattern[str] | None, lms: str |
             raise UsageError("SUBMISSIONS must be a folder or a .zip", where=str(source))
         unpacked = archive.unpack_cached(source, out.work)
         problems, root = unpacked.problems, unpacked.root
-    found = discover.discover(discover.submissions_root(root), pattern, lms, work=out.work)
+    found = discover.discover(discover.submissions_root(root, out.root), pattern, lms, work=out.work, out=out.root)
     found.problems[:0] = problems
     if not found.entries and not found.problems:
         raise UsageError("no submissions found", where=str(source), hint="pass the folder or .zip the LMS gave you")

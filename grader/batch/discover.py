@@ -136,43 +136,76 @@ def tree_digest(path: Path) -> str:
 
 
 def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None = None,
-             work: Path | None = None) -> Discovery:
-    """The entries under ``root``; with ``work`` (OUT's work folder) students' zips are opened there."""
+             work: Path | None = None, out: Path | None = None) -> Discovery:
+    """The entries under ``root``; with ``work`` (OUT's work folder) students' zips are opened there.
+
+    ``out`` (OUT) is skipped: ``grader grade . --out grades`` must not grade its own outputs as a
+    student. An OUT inside one student's folder is refused: skipping that student would lose them.
+    """
     found = Discovery(entries=[])
     archives = work is not None
     groups: dict[str, list[tuple[Path, dict[str, str]]]] = defaultdict(list)
+    out_real = out.resolve() if out is not None else None
     for item in sorted(root.iterdir()):
         if item.name.startswith(".") or item.name in JUNK:
             continue
+        name = text_name(item.name)
         if item.is_symlink():
-            found.problems.append({"where": item.name, "what": "symbolic link: not followed"})
+            found.problems.append({"where": name, "what": "symbolic link: not followed"})
             continue
-        student, fields, matched = student_of(item.name, item.is_dir(), pattern, lms)
+        if out_real is not None and item.resolve() == out_real:
+            continue
+        if out_real is not None and item.resolve() in out_real.parents:
+            raise UsageError("--out is inside a student's submission", where=f"{out} (in {name})",
+                             hint="pass an --out outside SUBMISSIONS, or directly in it next to the students' files")
+        student, fields, matched = student_of(name, item.is_dir(), pattern, lms)
         if pattern is not None and not matched:
-            found.unmatched.append(item.name)
-        groups[student].append((item, fields))
+            found.unmatched.append(name)
+        groups[student].append((item, name, fields))
+    taken = set(groups)  # every student's own id; an older duplicate's id#n skips these
     for student, items in sorted(groups.items()):
-        can = {p: gradeable(p, archives) for p, _ in items}  # each item's folder listed once
-        usable = [(p, f) for p, f in items if can[p]]
-        found.ignored += [p.name for p, _ in items if usable and not can[p]]
+        can = {p: gradeable(p, archives) for p, _, _ in items}  # each item's folder listed once
+        usable = [i for i in items if can[i[0]]]
+        found.ignored += [name for p, name, _ in items if usable and not can[p]]
         chosen = usable or items
-        chosen.sort(key=lambda pf: (-pf[0].stat().st_mtime, pf[0].name))  # newest first
-        ids = [student] + [f"{student}#{n}" for n in range(2, len(chosen) + 1)]
-        for n, ((path, fields), ident) in enumerate(zip(chosen, ids)):
+        chosen.sort(key=lambda i: (-i[0].stat().st_mtime, i[1]))  # newest first
+        ids = [student] + [_unused(student, taken) for _ in chosen[1:]]
+        for n, ((path, name, fields), ident) in enumerate(zip(chosen, ids)):
             try:
                 digest = tree_digest(path)
             except OSError as exc:
-                found.problems.append({"where": path.name, "what": f"unreadable: {exc.strerror or exc}"})
+                found.problems.append({"where": name, "what": f"unreadable: {exc.strerror or exc}"})
                 continue
-            graded = _opened(path, work, found)
+            graded = _opened(path, name, work, found)
             found.entries.append(Entry(
-                id=ident, student=student, path=graded, file=path.relative_to(root).as_posix(), digest=digest,
+                id=ident, student=student, path=graded, file=name, digest=digest,
                 mtime=path.stat().st_mtime, fields=fields, duplicate_of=student if n else None,
                 duplicates=tuple(ids[1:]) if n == 0 else ()))
     return found
 
 
-def _opened(path: Path, work: Path | None, found: Discovery) -> Path:
+def text_name(name: str) -> str:
+    """``name`` as valid text. A name that is not UTF-8 (Big5 from a Taiwanese Windows zip) arrives with
+    surrogate escapes, which no output can encode: it is read as Big5 (cp950), else UTF-8 with U+FFFD."""
+    raw = name.encode("utf-8", "surrogateescape")
+    for encoding in ("utf-8", "cp950"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("utf-8", "replace")
+
+
+def _unused(student: str, taken: set[str]) -> str:
+    """The next ``student#n`` no other item has: a student may be called ``alice#2`` too."""
+    n = 2
+    while f"{student}#{n}" in taken:
+        n += 1
+    taken.add(f"{student}#{n}")
+    return f"{student}#{n}"
+
+
+def _opened(path: Path, name: str, work: Path | None, found: Discovery) -> Path:
     """What to grade for ``path``: the unpacked content of a student's zip, else ``path`` itself.
 
     A zip that cannot be opened is reported and graded as it is (the loader then
@@ -180,7 +213,7 @@ def _opened(path: Path, work: Path | None, found: Discovery) -> Path:
     """
     if work is None or (zipped := student_archive(path)) is None:
         return path
-    where = path.name if zipped == path else f"{path.name}/{zipped.name}"  # whose zip, not just "hw.zip"
+    where = name if zipped == path else f"{name}/{text_name(zipped.name)}"  # whose zip, not just "hw.zip"
     if found.unpacked_bytes >= BATCH_UNPACK_CAP:
         found.problems.append({"where": where, "what": f"student archive: not opened, the students' zips of this "
                                                        f"run already unpacked to {found.unpacked_bytes:,} bytes "
@@ -199,13 +232,13 @@ def _opened(path: Path, work: Path | None, found: Discovery) -> Path:
     return unpacked.root
 
 
-def submissions_root(folder: Path) -> Path:
+def submissions_root(folder: Path, out: Path | None = None) -> Path:
     """Step into a lone top-level folder (how most zips are made) unless it is one student's work.
 
     A lone folder holding exactly one notebook or script is a student's; one holding
     several, or only folders, is a wrapper around the class.
     """
-    while (inner := lone_folder(folder)) is not None:
+    while (inner := lone_folder(folder, out)) is not None:
         inside = [p for p in inner.iterdir() if p.suffix in SUFFIXES and not p.name.startswith(".")]
         if len(inside) == 1:
             return folder

@@ -2,7 +2,8 @@
 
 Each input is locked while it is read, so a shard still running is refused
 rather than half-copied. Results are copied as they are (atomically); an id
-present in two inputs keeps the newer result (the later folder on a tie) and,
+present in two inputs keeps the newer result (the later folder on a tie; a
+grader failure never replaces a real result, whatever its age) and,
 when the two were graded from different files, is reported as a problem.
 Input problems and notices of the shards are combined without repeats; every
 shard sees the whole folder, so they list the same ones.
@@ -56,10 +57,16 @@ def _copy_results(src: OutDir, out: OutDir) -> list[dict[str, str]]:
             if _key(mine) != _key(doc):
                 problems.append({"where": ident, "what": f"graded from different files in two folders "
                                                          f"(kept the newer; the other is in {src.root})"})
-            if mine["batch"].get("graded_at", "") > doc["batch"].get("graded_at", ""):
+            if _rank(mine) > _rank(doc):
                 continue  # on a tie the later folder wins
         out.write_result(doc)
     return problems
+
+
+def _rank(doc: dict[str, Any]) -> tuple[bool, str]:
+    """Which of two results of an id to keep: a real one over a grader failure (a crashed node
+    says nothing about the student), then the newer."""
+    return doc.get("status") != "internal-error", doc["batch"].get("graded_at", "")
 
 
 def _key(doc: dict[str, Any]) -> str | None:

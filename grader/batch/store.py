@@ -34,16 +34,18 @@ from grader import __version__
 from grader.errors import UsageError
 
 RESULTS, FEEDBACK, WORK, MANIFEST, LOCK = "results", "feedback", ".work", "manifest.json", ".lock"
-_SAFE = re.compile(r"^[\w][\w.@+#-]{0,99}$")
+_SAFE = re.compile(r"^[\w][\w.@+#-]*$")
+SAFE_BYTES = 100  # a file name's limit (255 on most file systems) is in bytes: '王' takes 3
 _UNSAFE_CHARS = re.compile(r"[^\w.@+#-]")
 
 
 def slug(ident: str) -> str:
     """A file name for ``ident`` that cannot escape its folder or collide with another id's."""
-    if _SAFE.fullmatch(ident) and not ident.endswith((".tmp", ".")):
+    raw = ident.encode("utf-8", "surrogatepass")
+    if len(raw) <= SAFE_BYTES and _SAFE.fullmatch(ident) and not ident.endswith((".tmp", ".")):
         return ident
-    cleaned = _UNSAFE_CHARS.sub("_", ident).lstrip(".")[:60] or "id"
-    return f"{cleaned}~{hashlib.sha256(ident.encode()).hexdigest()[:8]}"
+    cleaned = _UNSAFE_CHARS.sub("_", ident).lstrip(".").encode()[:60].decode("utf-8", "ignore") or "id"
+    return f"{cleaned}~{hashlib.sha256(raw).hexdigest()[:8]}"
 
 
 def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
@@ -52,7 +54,7 @@ def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
     ``durable`` also fsyncs before the rename, so the data survives a power cut: for
     results; derived outputs, rebuilt every run, skip it.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data  # a lone surrogate: "?", not a crash
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

@@ -84,7 +84,12 @@ def moodle_rows(docs: Sequence[Doc]) -> list[list[Any]]:
 
 
 def moodle_comment(doc: Doc) -> str:
-    """A short summary for Moodle's comment box, which renders HTML: so escaped here."""
+    """A short summary for Moodle's comment box, which renders HTML: so escaped here.
+
+    Empty for a grader failure, like its grade: "0 / N" would read as the student's mark.
+    """
+    if doc["status"] == "internal-error":
+        return ""
     parts = [f"{fmt(doc['score'])} / {fmt(doc['max_score'])} ({doc['status']})."]
     for check in doc["checks"]:
         if not check["passed"]:
