@@ -69,6 +69,11 @@ def test_good_spec_loads(tmp_path):
     ('title = "model"', 'title = "model"\nfilterz = 3', "checks[0].filterz", "unknown key"),
     ('id = "a"', 'id = "m"', "checks[1].id", "duplicate check id"),
     ('{ min = 1 }', '{ min = "one" }', "checks[0].layers[1].units", "must be a number"),
+    ('type = "Conv2D"', 'type = "conv2d"', "checks[0].layers[0].type", "did you mean 'Conv2D'?"),
+    ('type = "Conv2D"', 'type = { one_of = ["Conv2D", "separable_conv2d"] }', "checks[0].layers[0].type",
+     "'separable_conv2d' is not a Keras class name"),
+    ('type = "Dense"', 'type = { min = 1 }', "checks[0].layers[1].type", "cannot be a range"),
+    ('kernel_size = 3', 'Kernel_Size = 3', "checks[0].layers[0].Kernel_Size", "use the key of the layer's get_config"),
 ])
 def test_spec_errors_say_where_and_what(tmp_path, old, new, where, fragment):
     assert old in GOOD

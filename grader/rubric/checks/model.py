@@ -20,6 +20,8 @@ Spec keys (all optional except ``layers`` or a property)::
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
@@ -32,6 +34,14 @@ from grader.rubric.constraints import Constraint, show
 MATCH_MODES = ("exact", "subsequence", "unordered")
 _PROPERTIES = ("input_shape", "output_shape", "total_params", "trainable_params")
 _COMPILE_KEYS = ("optimizer", "loss", "metrics", "learning_rate")
+# Keras' usual layer classes, to point a TA who wrote "conv2d" at "Conv2D" (the engine imports no Keras,
+# so any CamelCase name is accepted: this list only serves suggestions).
+_COMMON_LAYERS = ("Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv2D",
+                  "Conv2DTranspose", "Dense", "Flatten", "Dropout", "Activation", "BatchNormalization",
+                  "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D", "Reshape",
+                  "InputLayer", "Embedding", "LSTM", "GRU", "SimpleRNN", "Add", "Concatenate", "ZeroPadding2D")
+_CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*")
+_CONFIG_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -193,8 +203,13 @@ class ModelCheck(Check):
             at = f"{where}.layers[{i}]"
             if not isinstance(raw, dict) or "type" not in raw:
                 raise SpecError("each layer needs a type", where=at, hint='e.g. {type = "Conv2D", filters = 32}')
+            for key in raw:
+                if key != "type" and not _CONFIG_KEY.fullmatch(key):
+                    raise SpecError(f"{key!r} is not a layer setting", where=f"{at}.{key}",
+                                    hint=f"use the key of the layer's get_config(), e.g. {key.lower()!r}, "
+                                         "filters, kernel_size, strides, padding")
             attrs = {k: Constraint.parse(v, f"{at}.{k}") for k, v in raw.items() if k != "type"}
-            layers.append(LayerSpec(Constraint.parse(raw["type"], f"{at}.type"), attrs))
+            layers.append(LayerSpec(_layer_type(raw["type"], f"{at}.type"), attrs))
         properties = {p: Constraint.parse(table[p], f"{where}.{p}") for p in _PROPERTIES if p in table}
         raw_compile = table.get("compile", {})
         if not isinstance(raw_compile, dict) or set(raw_compile) - set(_COMPILE_KEYS):
@@ -217,6 +232,22 @@ class ModelCheck(Check):
         if self.partial:
             table["partial"] = True
         return table
+
+
+def _layer_type(raw: Any, where: str) -> Constraint:
+    """A layer's ``type``: Keras class names as Keras spells them ("conv2d" would silently match nothing)."""
+    constraint = Constraint.parse(raw, where)
+    if constraint.kind == "range":
+        raise SpecError("a layer type cannot be a range", where=where, hint='use "Conv2D" or {one_of = [...]}')
+    names = () if constraint.kind == "any" else (
+        constraint.value if constraint.kind == "one_of" else (constraint.value,))
+    for name in names:
+        if not (isinstance(name, str) and _CLASS_NAME.fullmatch(name)):
+            known = [k for k in _COMMON_LAYERS if isinstance(name, str) and k.lower() == name.lower()]
+            raise SpecError(f"layer type {name!r} is not a Keras class name", where=where,
+                            hint=f"did you mean {known[0]!r}?" if known else
+                            'write the class as Keras spells it, e.g. "Conv2D", "SeparableConv2D", "Dense"')
+    return constraint
 
 
 def _cell_label(model: ModelFacts) -> str:
