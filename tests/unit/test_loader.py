@@ -132,3 +132,26 @@ def test_absurdly_nested_json_is_an_invalid_notebook(tmp_path):
     path.write_text('{"cells": ' + "[" * 100000 + "]" * 100000 + "}", encoding="utf-8")
     with pytest.raises(SubmissionError, match="nested too deeply"):
         load_submission(path)
+
+
+def _raw_v4(cells, **top) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells, **top})
+
+
+@pytest.mark.parametrize("cells, top", [
+    ([{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": None, "execution_count": None}], {}),
+    ([{"cell_type": "code", "source": "x = 1", "outputs": [{"output_type": "bogus"}], "execution_count": "7"}], {}),
+    ([{"cell_type": "code", "metadata": None, "source": ["x", " = 1", None]}], {"metadata": None}),
+    ([{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": []}], {"nbformat_minor": None}),
+])
+def test_what_the_grader_never_reads_does_not_make_a_notebook_invalid(tmp_path, cells, top):
+    path = tmp_path / "hw.ipynb"
+    path.write_text(_raw_v4(cells, **top))
+    assert [c.source for c in load_submission(path).cells] == ["x = 1"]
+
+
+def test_a_cell_that_is_not_an_object_is_named(tmp_path):
+    path = tmp_path / "hw.ipynb"
+    path.write_text(_raw_v4([{"cell_type": "markdown", "metadata": {}, "source": "a"}, "print(1)"]))
+    with pytest.raises(SubmissionError, match="cell 2 is not a cell"):
+        load_submission(path)
