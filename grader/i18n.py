@@ -39,8 +39,29 @@ CATALOG: dict[str, dict[str, str]] = {
     "answer.wrong": {"en": "answer to question {question} (\u201c{excerpt}\u201d) is not the expected answer",
                      "zh-TW": "第 {question} 題的答案（「{excerpt}」）不正確"},
     # run-level notes
-    "run.cut_short": {"en": "the run was cut short ({status}): checks were graded on what was built before that",
-                      "zh-TW": "執行被提前中止（{status}）：只依中止前建立的內容評分"},
+    # why a run did not end normally, and what the student can do (keys: "status." + Status value)
+    "status.timeout": {
+        "en": "your code ran past its time limit and was stopped: the checks were graded on what it had built by "
+              "then. Look for long loops or long training (epochs)",
+        "zh-TW": "程式執行超過時間限制而被中止：只依中止前建立的內容評分。請檢查是否有很長的迴圈或訓練（epochs）"},
+    "status.memory-limit": {
+        "en": "your code used more memory than the grader allows and was stopped: the checks were graded on what "
+              "it had built by then. Use smaller arrays, batches or models",
+        "zh-TW": "程式使用的記憶體超過上限而被中止：只依中止前建立的內容評分。請改用較小的陣列、batch 或模型"},
+    "status.kernel-died": {
+        "en": "Python stopped while running your code (exit(), quit() or a crash): the checks were graded on what "
+              "it had built by then. Remove exit() and quit() calls",
+        "zh-TW": "執行你的程式時 Python 停止了（exit()、quit() 或程式崩潰）：只依停止前建立的內容評分。請移除 exit() 與 quit()"},
+    "status.output-limit": {
+        "en": "your code printed more than the grader keeps and was stopped: the checks were graded on what it had "
+              "built by then. Print less (e.g. verbose=0 in fit, no print inside long loops)",
+        "zh-TW": "程式輸出的內容超過上限而被中止：只依中止前建立的內容評分。請減少輸出（例如 fit 用 verbose=0，長迴圈內不要 print）"},
+    "status.invalid-submission": {"en": "this file could not be graded as it was handed in; the reason follows",
+                                  "zh-TW": "這個檔案無法以繳交的樣子評分，原因如下"},
+    "status.internal-error": {
+        "en": "the grader itself failed on this file: this says nothing about your work. Tell your TA, "
+              "who can grade it again",
+        "zh-TW": "評分程式本身在這個檔案上出錯，與你的作業無關。請告訴助教，助教可以重新評分"},
     "run.cell_error": {"en": "cell {cell} raised {name}: {value}", "zh-TW": "第 {cell} 格發生 {name}：{value}"},
     "run.cell_timeout": {"en": "cell {cell} was stopped after {seconds:g} s: it ran past its time limit",
                          "zh-TW": "第 {cell} 格執行超過時間限制，在 {seconds:g} 秒後被中止"},

@@ -25,11 +25,6 @@ class Status(str, Enum):
     INVALID_SUBMISSION = "invalid-submission"
     INTERNAL_ERROR = "internal-error"
 
-    @property
-    def cut_short(self) -> bool:
-        """The run stopped before the last cell; some checks may lack evidence."""
-        return self in (Status.TIMEOUT, Status.MEMORY_LIMIT, Status.KERNEL_DIED, Status.OUTPUT_LIMIT)
-
 
 class CellState(str, Enum):
     OK = "ok"

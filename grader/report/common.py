@@ -63,8 +63,15 @@ def run_notes(doc: Doc) -> list[str]:
     """What the student should know about the run: why it stopped, failed cells, offline datasets."""
     notes = [clean(n) for n in doc.get("notes") or ()]
     if doc.get("status") != "graded" and doc.get("message"):
-        notes.insert(0, clean(doc["message"]))
+        notes.insert(1 if notes else 0, run_message(doc["status"], doc["message"]))  # after the status's note
     return notes
+
+
+def run_message(status: str, message: Any) -> str:
+    """A run's message as a reader sees it: of a grader failure only the first line (its traceback is
+    for the TA, in the JSON result), otherwise all of it (an unusable file's message ends with its hint)."""
+    text = clean(message).strip()
+    return text.split("\n", 1)[0] if status == "internal-error" else text
 
 
 def student_id(doc: Doc) -> str:

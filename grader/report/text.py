@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
-from grader.report.common import clean
+from grader.report.common import clean, run_message
 from grader.rubric.result import GradeResult
 
 _HEAD = {
@@ -56,7 +56,7 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
     parts: list[RenderableType] = [header, table]
     notes = [n.render(lang) for n in result.notes]
     if result.outcome.message and result.status != Status.GRADED:
-        notes.insert(0, result.outcome.message)
+        notes.insert(1 if notes else 0, run_message(result.status.value, result.outcome.message))
     notes.extend(result.outcome.notes)
     if notes:  # Text, not markup: a student's error message may hold "[/]"
         parts.append(Panel(Text("\n".join(f"• {clean(n)}" for n in notes)), title=words["notes"],

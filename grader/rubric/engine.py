@@ -39,8 +39,8 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
 def run_notes(outcome: ExecutionOutcome) -> list[Message]:
     """What the student should know about the run itself: failed cells, a cut-short run, what the shims did."""
     notes = []
-    if outcome.status.cut_short:
-        notes.append(Message.of("run.cut_short", status=outcome.status.value))
+    if outcome.status != Status.GRADED:
+        notes.append(Message.of(f"status.{outcome.status.value}"))
     for cell in outcome.cells:
         if cell.state == CellState.ERROR:
             notes.append(Message.of("run.cell_error", cell=cell.index + 1, name=cell.error_name or "Error",

@@ -50,7 +50,7 @@ def test_run_autograder_passes_the_submission_to_grader_check(tmp_path):
     crashed = _stub(tmp_path / "crash", "exit 3\n")
     (tmp_path / "results" / "results.json").unlink()
     proc, results = run_autograder(tmp_path, crashed)
-    assert results["score"] == 0.0 and "exit code 3" in results["output"]
+    assert results["score"] == 0.0 and "exit code 3" in results["output"] and "Tell your TA" in results["output"]
 
 
 def test_run_autograder_with_the_real_cli_on_an_unusable_notebook(tmp_path):

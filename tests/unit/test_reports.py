@@ -6,10 +6,12 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from grader.execute.outcome import CellRun, CellState, ExecutionOutcome, Status
 from grader.harvest.schema import SCHEMA as HARVEST, parse_harvest
+from grader.report import gradescope, markdown
 from grader.report.json_report import SCHEMA, dumps
 from grader.report.text import render
 from grader.rubric.engine import grade
@@ -66,7 +68,24 @@ def test_text_report_shows_score_what_differs_hint_and_cell_errors():
 
 def test_text_report_in_chinese_and_cut_short():
     out = _text(_result(Status.TIMEOUT), "zh-TW")
-    assert "總分" in out and "執行被提前中止" in out
+    assert "總分" in out and "程式執行超過時間限制而被中止：只依中止前建立的內容評分" in out
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s != Status.GRADED])
+def test_every_way_a_run_can_end_badly_is_explained_in_both_languages(status):
+    result = grade(EXERCISE, SOLUTION, ExecutionOutcome(status=status, message="what happened"))
+    first = result.notes[0]
+    assert first.key == f"status.{status.value}"
+    assert first.render("en") != first.render("zh-TW") and "{" not in first.render("zh-TW")
+    assert _text(result, "zh-TW").index(first.render("zh-TW")[:12]) < _text(result, "zh-TW").index("what happened")
+
+
+def test_a_grader_failure_shows_students_no_traceback_but_keeps_it_for_the_ta():
+    message = "KeyError: 'x'\nTraceback (most recent call last):\n  File \"grader/pipeline.py\", line 63"
+    result = grade(EXERCISE, SOLUTION, ExecutionOutcome(status=Status.INTERNAL_ERROR, message=message))
+    for shown in (_text(result), markdown.render(result), gradescope.dumps(result)):
+        assert "KeyError: 'x'" in shown and "Traceback" not in shown and "this says nothing about your work" in shown
+    assert json.loads(dumps(result))["message"] == message
 
 
 def _with_notes(notes):
