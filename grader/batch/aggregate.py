@@ -18,6 +18,7 @@ from grader.batch.store import FEEDBACK, OutDir, atomic_write
 from grader.report import class_report, csv_report, html, junit, markdown
 from grader.report.common import Doc, clean, needs_look, student_id
 
+BOM = "\ufeff"
 MOST_MISSED = 5
 LIST_AT_MOST = 20
 
@@ -81,9 +82,13 @@ def rebuild(out: OutDir, manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Write grades.csv, feedback/, junit.xml and report.html; return the results they were built from."""
     docs = [d for d in out.all_results() if d.get("exercise") == manifest.get("exercise")]
     lms = manifest.get("lms")
-    _write_if_changed(out, "grades.csv", csv_report.grades_csv(docs, lms, manifest.get("lms_column")))
+    # Our own layout starts with a byte-order mark: Excel on a Chinese Windows reads a CSV without one as
+    # Big5 and garbles every name (Python reads it with "utf-8-sig"). An LMS's import file stays exactly
+    # the bytes its importer expects.
+    ours = BOM + csv_report.grades_csv(docs)
+    _write_if_changed(out, "grades.csv", csv_report.grades_csv(docs, lms, manifest.get("lms_column")) if lms else ours)
     if lms:
-        _write_if_changed(out, "grades-detail.csv", csv_report.grades_csv(docs))
+        _write_if_changed(out, "grades-detail.csv", ours)
     wanted = set()
     for doc in docs:
         stem = doc["batch"]["slug"]

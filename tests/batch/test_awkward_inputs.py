@@ -36,8 +36,9 @@ def test_a_big5_file_name_is_read_as_chinese_and_the_batch_completes(tmp_path):
     assert code == 0, summary
     ids = sorted(d["batch"]["id"] for d in OutDir(tmp_path / "out").all_results())
     assert ids == ["alice", "王小明", "\ufffd\ufffd\ufffd"], ids
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text(encoding="utf-8-sig"))))
     assert {r["id"]: r["file"] for r in rows}["王小明"] == "王小明.ipynb"
+    assert (tmp_path / "out" / "grades.csv").read_bytes().startswith("\ufeffid,".encode())  # Excel reads UTF-8
 
 
 def test_text_name_keeps_utf8_and_decodes_what_is_not():
@@ -137,6 +138,8 @@ def test_moodle_comment_is_empty_for_a_grader_failure_like_its_grade(tmp_path):
     code, _ = grade(subs, "--exercise", "day096", "--out", tmp_path / "out", "--lms", "moodle")
     assert code == 3
     rows = {r["Identifier"]: r for r in csv.DictReader(io.StringIO(
-        (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8")))}
+        (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8-sig")))}
     assert rows["Participant 1"]["Grade"] == "" and rows["Participant 1"]["Feedback comments"] == ""
+    assert not (tmp_path / "out" / "grades.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # as Moodle expects
+    assert (tmp_path / "out" / "grades-detail.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # for Excel
     assert rows["Participant 2"]["Feedback comments"].startswith("6 / 8 (graded). Model with two Conv2D layers:")

@@ -66,7 +66,7 @@ def test_a_mixed_class_into_every_output(tmp_path):
     assert alice["schema"] == "keras-grader.result/1" and alice["score"] == 7 and alice["status"] == "graded"
     assert set(alice["batch"]["cache"]) >= {"submission_sha256", "exercise_digest", "grader_version", "key"}
 
-    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig"))))
     assert {r["id"]: r["status"] for r in rows} == {"alice": "graded", "bob": "graded", "carol": "invalid-submission",
                                                    "dave": "graded", "x<script>y": "timeout"}
     assert {r["id"]: r["score"] for r in rows}["bob"] == "3" and rows[0]["file"] == "alice.ipynb"
@@ -115,7 +115,8 @@ def test_grader_failures_exit_3_and_are_retried(tmp_path):
     assert code == 3
     b = json.loads((tmp_path / "out" / "results" / "b.json").read_text())
     assert b["status"] == "internal-error" and "fake grader crashed" in b["message"]
-    assert [r for r in csv.reader(io.StringIO((tmp_path / "out" / "grades.csv").read_text()))][2][4] == "internal-error"
+    grades = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8-sig")
+    assert list(csv.reader(io.StringIO(grades)))[2][4] == "internal-error"
     counting.calls.clear()
     assert grade(subs, "--exercise", "day096", "--out", tmp_path / "out", grader=counting)[0] == 3
     assert counting.calls == ["b"]  # a grader failure is never taken as up to date
@@ -139,7 +140,7 @@ def test_zip_with_refused_members_grades_the_rest_and_exits_2(tmp_path):
     out = tmp_path / "out"
     code, summary = grade(archive, "--exercise", "day096", "--out", out, "--lms", "moodle")
     assert code == 2 and "input problems (1)" in summary and "climbs out" in summary
-    rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text())))
+    rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig"))))
     assert [r[:3] for r in rows[1:]] == [["Participant 101", "Ann Lee", "8"], ["Participant 102", "Bo Wu", "6"]]
     assert (out / "grades-detail.csv").is_file() and "climbs out" in (out / "report.html").read_text()
     assert not (tmp_path / "evil.ipynb").exists()
@@ -214,9 +215,9 @@ def test_duplicates_are_all_graded_and_only_the_newest_reaches_the_lms(tmp_path)
     out = tmp_path / "out"
     code, summary = grade(subs, "--exercise", "day096", "--out", out, "--lms", "canvas", "--lms-column", "HW (9)")
     assert code == 0 and "jo_7_2" not in summary and "7: also 7#2" in summary and "several files (newest" in summary
-    canvas = list(csv.reader(io.StringIO((out / "grades.csv").read_text())))
+    canvas = list(csv.reader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig"))))
     assert canvas[0][-1] == "HW (9)" and [r[:2] for r in canvas[2:]] == [["jo", "7"]] and canvas[2][5] == "8"
-    detail = list(csv.DictReader(io.StringIO((out / "grades-detail.csv").read_text())))
+    detail = list(csv.DictReader(io.StringIO((out / "grades-detail.csv").read_text(encoding="utf-8-sig"))))
     assert [(r["id"], r["duplicate_of"]) for r in detail] == [("7", ""), ("7#2", "7")]
 
 

@@ -51,7 +51,7 @@ def test_real_pipeline_grades_a_small_class(tmp_path):
     assert sorted(docs) == ["broken", "empty", "good", "hostile"]  # nothing planted in results/
     if docs["hostile"]["isolation"]["filesystem"] != "none":
         assert not any("AssertionError" in n for n in docs["hostile"]["notes"]), docs["hostile"]["notes"]
-    rows = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig")))}
     assert rows["good"]["score"] == "7" and rows["empty"]["status"] == "invalid-submission"
-    assert "pwned" not in (out / "grades.csv").read_text()
+    assert "pwned" not in (out / "grades.csv").read_text(encoding="utf-8-sig")
     assert (out / "report.html").is_file() and (out / "feedback" / "good.html").is_file()
