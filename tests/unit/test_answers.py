@@ -41,6 +41,20 @@ def test_numbered_answers_after_the_prompts():
         1: "yes", 2: "two", 3: "Adam"}
 
 
+@pytest.mark.parametrize("labels", [
+    ("Q1 答：", "Q2 答：", "Q3 答："), ("Q1 Ans: ", "Q2 answer: ", "Q3 Ans:"), ("第一題：", "第二題：", "第三題："),
+    ("(1) ", "（2）", "(3)"), ("Q1 - ", "Q2->", "Q3 → "), ("Q1答:", "Q2 答案：", "Q3 回答："),
+])
+def test_labels_students_write_before_answers_after_the_prompts(labels):
+    block = "\n".join(f"{label}{answer}" for label, answer in zip(labels, ("yes", "2 of them", "Adam")))
+    assert answers_of(("markdown", TEMPLATE), ("markdown", block)) == {1: "yes", 2: "2 of them", 3: "Adam"}
+
+
+def test_words_that_merely_start_with_a_number_are_not_labels():
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "Q1. 2 Conv2D layers\n二維陣列 is 2D")) == {
+        1: "2 Conv2D layers\n二維陣列 is 2D", 2: "", 3: ""}
+
+
 def test_unnumbered_answers_one_line_per_question():
     assert answers_of(("markdown", TEMPLATE), ("markdown", "#### yes\n#### 2\n#### Adam")) == {
         1: "#### yes", 2: "#### 2", 3: "#### Adam"}

@@ -25,9 +25,29 @@ from dataclasses import dataclass, field
 from grader.rubric.answers.fingerprint import Fingerprints
 from grader.submission.prose import ProseLine
 
+_N = r"(?P<{}>\d|[一二三四五六七八九])"
+_PREFIX = r"(?:q|ans|answer|問題|问题|題|题|第)"
+# A question's label at the start of a line: "1.", "Q2:", "第3題：", "第一題：", "(4)", and, after a
+# prefix, "Q1 -", "Q1->", "Q1 答：", "Q1 Ans:" (the "答：" is then dropped as an answer label).
 _LABEL = re.compile(
-    r"^[\s#>*\-+`|]*(?:q|a|ans|answer|問題|问题|題|题|第)?\s*(?P<n>\d)\s*(?:題|题)?\s*[.、:：)）]\s*(?P<rest>.*)$",
+    r"^[\s#>*\-+`|]*(?:"
+    rf"(?:{_PREFIX}|a)?\s*{_N.format('n')}\s*(?:題|题)?\s*[.、:：)）]"
+    rf"|[(（]\s*{_N.format('paren')}\s*[)）]"
+    rf"|{_PREFIX}\s*{_N.format('word')}\s*(?:題|题)?\s*(?:-+>?|→|(?=答|解答|回答|ans|answer))"
+    r")\s*(?P<rest>.*)$",
     re.IGNORECASE)
+_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
+
+
+def _labelled(text: str) -> tuple[int, str] | None:
+    """(question number, the rest of the line) when ``text`` starts with a question's label."""
+    match = _LABEL.match(text)
+    if match is None:
+        return None
+    digit = match.group("n") or match.group("paren") or match.group("word")
+    return _NUMERALS.get(digit) or int(digit), match.group("rest")
+
+
 _FILLER = re.compile(r"^[\W_]*(?:ans(?:wer)?s?|a|答案?|解答|回答|作答)?[\W_]*$", re.IGNORECASE)
 # "答 / Answer:", "Ans:", "A：" before the student's words: the template's invitation, not the answer.
 _ANSWER_LABEL = re.compile(r"^[\s>*#\-]*(?:(?:答案?|解答|回答|作答|answers?|ans|a)[\s*/]*)+[:：]\s*", re.IGNORECASE)
@@ -79,17 +99,17 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
                 add(current, line, rest)
                 pending = []
             continue
-        label = _LABEL.match(line.text)
+        label = _labelled(line.text)
         template = fingerprints.is_template(line.text)
         # A bare "1." is template-like once normalised, but it is the student's numbering.
-        if label and 1 <= int(label.group("n")) <= questions and (not label.group("rest").strip() or not template):
-            n = int(label.group("n"))
+        if label and 1 <= label[0] <= questions and (not label[1].strip() or not template):
+            n = label[0]
             if current is not None and i < last_anchor and n not in block:
                 add(current, line, line.text)  # a list inside the answer to the prompt above, not question n
                 continue
             current = n
             pending = []
-            add(current, line, label.group("rest"))
+            add(current, line, label[1])
             continue
         if template or _FILLER.match(line.text):
             slot = slot or bool(template and line.text.strip())
