@@ -87,7 +87,8 @@ def test_normalise_maps_back_to_raw_text():
 
 @pytest.mark.parametrize("text,expected", [
     ("1,199,882 個", [1199882]), ("1199882", [1199882]), ("2層Conv2D", [2]), ("兩層", [2]),
-    ("there are two layers", [2]), ("37,38行", [37, 38]),
+    ("there are two layers", [2]), ("37,38行", [37, 38]), ("119萬9882", [1199882]), ("1 199 882", [1199882]),
+    ("十二層", [12]), ("一百一十九萬九千八百八十二", [1199882]), ("二維 2D", []), ("2 128", [2, 128]),
 ])
 def test_numbers_in_text(text, expected):
     assert numbers_in(text) == expected

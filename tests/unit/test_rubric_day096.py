@@ -123,6 +123,23 @@ def test_the_answer_label_is_not_part_of_the_answer(tmp_path):
     assert passed["q1_normalization"] is False
 
 
+@pytest.mark.parametrize("answers, expected", [
+    # a yes whose second sentence starts with "No" is still a yes
+    (["Yes, lines 37-38 (x_train /= 255).\nNo other preprocessing is applied.", "Adadelta", "2", "1199882"],
+     {"q1_normalization": True}),
+    (["有，第 37、38 行\n沒有其他前處理", "Adadelta", "兩層", "119萬9882 個"],
+     {"q1_normalization": True, "q3_conv_layers": True, "q4_total_params": True}),
+    # a 2 inside an answer that counts something else is not the answer 2
+    (["37, 38", "Adadelta", "4 layers: 2 Conv2D and 2 Dense", "1 199 882"],
+     {"q3_conv_layers": False, "q4_total_params": True}),
+    (["37, 38", "Adadelta", "十二層", "一百一十九萬九千八百八十二"], {"q3_conv_layers": False, "q4_total_params": True}),
+    (["37, 38", "Adadelta", "3 層 (2 個 Conv2D 加 1 個 MaxPooling2D)", "1199882"], {"q3_conv_layers": False}),
+])
+def test_answers_that_hold_the_expected_number_or_word_for_another_reason(tmp_path, answers, expected):
+    passed = _template_answered(tmp_path, answers)
+    assert {k: passed[k] for k in expected} == expected, passed
+
+
 def test_full_width_digits_and_commas_from_a_chinese_keyboard(tmp_path):
     passed = _template_answered(tmp_path, ["有，第３７、３８行", "ＡｄａＤｅｌｔａ", "２", "1，199，882"])
     assert all(passed.values()), passed

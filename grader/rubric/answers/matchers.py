@@ -22,13 +22,16 @@ from grader.errors import SpecError
 
 _WORD_NUMBERS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "零": 0, "一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-    "七": 7, "八": 8, "九": 9, "十": 10,
+    "nine": 9, "ten": 10,
 }
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.])(\d{1,3}(?:,\d{3})+|\d+)(?![A-Za-z0-9_])"  # 1,199,882 or 1199882, not Conv2D
+    r"(?<![A-Za-z0-9_.])(\d+)\s*[萬万]\s*(\d{1,4})?(?![A-Za-z0-9_])"  # 119萬9882
+    r"|(?<![A-Za-z0-9_.])(\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3}){2,}|\d+)(?![A-Za-z0-9_])"  # 1,199,882, 1 199 882
     r"|\b(zero|one|two|three|four|five|six|seven|eight|nine|ten)\b"
-    r"|([零一二兩两三四五六七八九十])(?![維维])", re.IGNORECASE)  # not the 二 of 二維 (2-D)
+    r"|([零〇一二兩两三四五六七八九十百千萬万]+)(?![維维])", re.IGNORECASE)  # not the 二 of 二維 (2-D)
+_HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+               "八": 8, "九": 9}
+_HAN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A line reference: "37", "37-38", "35~38", "37 至 38", "L37", "#L37-L38".
 _LINE_RANGE = re.compile(r"(?<!\d)L?(\d{1,4})(?:\s*(?:-|~|～|–|—|至|到|to)\s*L?(\d{1,4}))?(?!\d)", re.IGNORECASE)
 
@@ -49,12 +52,31 @@ def plain(text: str) -> str:
 
 def numbers_in(text: str) -> list[int]:
     found = []
-    for digits, word, han in _NUMBER.findall(text):
-        if digits:
-            found.append(int(digits.replace(",", "")))
+    for wan, rest, digits, word, han in _NUMBER.findall(text):
+        if wan:
+            found.append(int(wan) * 10_000 + int(rest or 0))
+        elif digits:
+            found.append(int(digits.replace(",", "").replace(" ", "")))
+        elif word:
+            found.append(_WORD_NUMBERS[word.lower()])
         else:
-            found.append(_WORD_NUMBERS[(word or han).lower()])
+            found.append(_han_number(han))
     return found
+
+
+def _han_number(text: str) -> int:
+    """A number written in Chinese numerals: 二 2, 十二 12, 一百一十九萬九千八百八十二 1199882."""
+    total = section = digit = 0
+    for char in text:
+        if char in _HAN_DIGITS:
+            digit = _HAN_DIGITS[char]
+        elif char in _HAN_UNITS:
+            section += (digit or 1) * _HAN_UNITS[char]
+            digit = 0
+        else:  # 萬
+            total += (section + digit or 1) * 10_000
+            section = digit = 0
+    return total + section + digit
 
 
 @dataclass(frozen=True)
