@@ -56,6 +56,19 @@ def test_one_wrong_filter_loses_exactly_that_check(capsys, tmp_path):
     assert failed[0]["message"] == "Conv2D #2: filters expected 64, found 32"
 
 
+def test_a_notebook_that_plots_with_matplotlib_keeps_its_marks(capsys, tmp_path):
+    """%matplotlib inline and pyplot are in most students' import cells: without matplotlib that cell
+    failed, its Keras imports with it, and both model checks were lost."""
+    nb = nbformat.read(SOLUTION, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    first.source = "%matplotlib inline\nimport matplotlib.pyplot as plt\n" + first.source + "\nplt.plot([1, 2]); plt.show()"
+    path = tmp_path / "Day_096_Keras_CNN_layers.ipynb"
+    nbformat.write(nb, path)
+    code, doc = check_json(capsys, path)
+    assert (code, doc["score"]) == (0, doc["max_score"])
+    assert [c["state"] for c in doc["cells"]] == ["ok"] * len(doc["cells"])
+
+
 SCRIPT = '''
 # %%
 from tensorflow.keras.layers import Conv2D, SeparableConv2D, Input
