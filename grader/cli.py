@@ -87,6 +87,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"error: {path}: no such file", file=sys.stderr)
         return EXIT_UNUSABLE
+    if args.output is not None:
+        _check_writable(args.output)  # before the run, not after a minute of grading
     # Without --exercise an unreadable file cannot even be matched to an exercise:
     # its SubmissionError (exit 2) propagates to main() with its message and hint.
     exercise = get_exercise(args.exercise) if args.exercise else infer_exercise(load_submission(path))
@@ -97,6 +99,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # `grader check ... | head`: the reader left; the grade still stands
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(result, args.fail_under)
+
+
+def _check_writable(output: Path) -> None:
+    """Refuse an --output the report could not be written to, saying why."""
+    from grader.errors import UsageError
+
+    folder = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise UsageError("--output is a folder", where=str(output), hint="name a file, e.g. results.json")
+    if not folder.is_dir():
+        raise UsageError("--output's folder does not exist", where=str(folder), hint=f"create it: mkdir -p {folder}")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise UsageError("--output cannot be written here", where=str(output), hint="choose a path you can write to")
 
 
 def exit_code(result, fail_under: float | None = None) -> int:

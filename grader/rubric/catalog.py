@@ -10,7 +10,7 @@ import fnmatch
 import os
 from pathlib import Path
 
-from grader.errors import ExerciseNotFound
+from grader.errors import ExerciseNotFound, SpecError
 from grader.rubric.spec import SPEC_FILE, Exercise, load_exercise
 from grader.submission.model import Submission
 
@@ -49,13 +49,20 @@ def infer_exercise(submission: Submission) -> Exercise:
     if isinstance(meta, dict) and isinstance(meta.get("exercise"), str):
         return get_exercise(meta["exercise"])
     name = submission.path.name.lower()
-    matches = []
+    matches, broken = [], []
     for exercise_id, folder in exercise_folders().items():
-        exercise = load_exercise(folder)
+        try:
+            exercise = load_exercise(folder)
+        except SpecError:  # another TA's half-written draft must not stop every student's check
+            broken.append(exercise_id)
+            continue
         if any(fnmatch.fnmatch(name, pattern.lower()) for pattern in exercise.match):
             matches.append(exercise)
     if len(matches) == 1:
         return matches[0]
-    detail = "several exercises match it" if matches else "it matches no installed exercise"
+    detail = (f"several exercises match it ({', '.join(e.id for e in matches)})" if matches
+              else "it matches no installed exercise")
+    if broken:
+        detail += f"; not considered, their spec has errors: {', '.join(broken)}"
     raise ExerciseNotFound(f"cannot tell which exercise {submission.path.name!r} is for: {detail}",
                            hint="pass --exercise ID (see `grader exercises`)")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from grader.cli import main
 
@@ -28,3 +31,10 @@ def test_missing_file_is_exit_2(capsys, tmp_path):
 
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
+
+
+@pytest.mark.parametrize("output, fragment", [("missing/dir/r.json", "folder does not exist"), (".", "is a folder")])
+def test_an_output_that_cannot_be_written_is_refused_before_grading(capsys, tmp_path, output, fragment):
+    solution = Path(__file__).resolve().parents[2] / "solutions" / "day096" / "Day_096_Keras_CNN_layers.ipynb"
+    assert main(["check", str(solution), "--exercise", "day096", "-o", str(tmp_path / output)]) == 2
+    assert fragment in capsys.readouterr().err

@@ -150,3 +150,27 @@ def test_fingerprint_file_outside_folder_is_refused(tmp_path):
     shutil.copy(ROOT / "exercises" / "day096" / "course-template.fp.json", tmp_path / "x.json")
     with pytest.raises(SpecError, match="outside the exercise folder"):
         load_exercise(folder)
+
+
+def test_a_spec_saved_by_windows_notepad_loads_or_says_how_to_save_it(tmp_path):
+    folder = write(tmp_path, GOOD.replace('title = "Demo"', 'title = "示範"'))
+    spec = folder / "exercise.toml"
+    spec.write_bytes(b"\xef\xbb\xbf" + spec.read_bytes())  # UTF-8 with a byte-order mark
+    assert load_exercise(folder).title["en"] == "示範"
+    spec.write_bytes(spec.read_text(encoding="utf-8-sig").encode("cp950"))  # "ANSI" on a zh-TW Windows
+    with pytest.raises(SpecError, match=r"not UTF-8 \(line 4;") as info:
+        load_exercise(folder)
+    assert "exercise.toml:4" in str(info.value) and "UTF-8" in info.value.hint
+
+
+def test_a_broken_draft_does_not_stop_other_exercises_being_recognised(tmp_path, monkeypatch):
+    from grader.rubric.catalog import infer_exercise
+    from grader.submission.model import Submission
+
+    good = write(tmp_path, GOOD.replace('title = "Demo"', 'title = "Demo"\nmatch = ["demo*.ipynb"]'))
+    write(tmp_path, 'id = "draft"\n[exercise\n', name="draft")
+    monkeypatch.setenv("KERAS_GRADER_EXERCISES", str(tmp_path))
+    submission = Submission(path=tmp_path / "demo_hw.ipynb", fmt="ipynb", cells=())
+    assert infer_exercise(submission).id == good.name
+    with pytest.raises(Exception, match="not considered, their spec has errors: .*draft"):
+        infer_exercise(Submission(path=tmp_path / "other.ipynb", fmt="ipynb", cells=()))
