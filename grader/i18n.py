@@ -30,6 +30,8 @@ CATALOG: dict[str, dict[str, str]] = {
                          "zh-TW": "第 {position} 層是名為 {name} 的自訂類別，不是 Keras 的 {name}"},
     "model.attr": {"en": "{label}: {attr} expected {expected}, found {found}",
                    "zh-TW": "{label}：{attr} 應為 {expected}，實際為 {found}"},
+    "model.no_setting": {"en": "{label} has no setting {attr} (the exercise's spec names it; the layer has: {settings})",
+                         "zh-TW": "{label} 沒有 {attr} 這個設定（是題目設定檔寫的；這一層有：{settings}）"},
     "model.prop": {"en": "{prop} expected {expected}, found {found}", "zh-TW": "{prop} 應為 {expected}，實際為 {found}"},
     "model.not_compiled": {"en": "the model was not compiled", "zh-TW": "模型沒有 compile"},
     # answer checks

@@ -68,3 +68,13 @@ def test_constraints():
     assert Constraint.parse({"one_of": [16, 32]}, "f").ok(32)
     assert not Constraint.parse({"min": 1, "max": 4}, "f").ok(5)
     assert Constraint.parse("*", "x").ok(0) and not Constraint.parse("*", "x").ok(None)
+
+
+def test_a_setting_the_layer_does_not_have_is_called_the_specs_mistake():
+    chk = check(layers=[{"type": "Dense", "unit": 10}])  # the TA meant units
+    v = verdict(chk, model([layer("Dense", 1, units=10, activation="linear")]))
+    assert v.fraction == 0
+    assert v.message.render("en") == ("Dense #1 has no setting unit (the exercise's spec names it; "
+                                      "the layer has: activation, units)")
+    wrong = verdict(check(layers=[{"type": "Dense", "units": 5}]), model([layer("Dense", 1, units=10)]))
+    assert wrong.message.render("en") == "Dense #1: units expected 5, found 10"

@@ -183,8 +183,15 @@ class ModelCheck(Check):
         for attr, constraint in spec.attrs.items():
             found = _layer_value(layer, attr)
             ok = constraint.ok(found)
-            findings.append(_Finding(ok, None if ok else Message.of(
-                "model.attr", label=label, attr=attr, expected=constraint.describe(), found=show(found))))
+            if not ok and layer.config and attr not in layer.config and attr not in ("output_shape", "params"):
+                # The spec names a setting this layer does not have ("unit" for "units"): say so, to the TA
+                # grading the reference solution, instead of "found None" to every student.
+                message = Message.of("model.no_setting", label=label, attr=attr,
+                                     settings=", ".join(sorted(layer.config)[:12]))
+            else:
+                message = None if ok else Message.of("model.attr", label=label, attr=attr,
+                                                     expected=constraint.describe(), found=show(found))
+            findings.append(_Finding(ok, message))
         return findings
 
     # ------------------------------------------------------------------ spec round trip
