@@ -78,3 +78,18 @@ def test_a_setting_the_layer_does_not_have_is_called_the_specs_mistake():
                                       "the layer has: activation, units)")
     wrong = verdict(check(layers=[{"type": "Dense", "units": 5}]), model([layer("Dense", 1, units=10)]))
     assert wrong.message.render("en") == "Dense #1: units expected 5, found 10"
+
+
+def test_keras_aliases_and_an_input_layer_in_the_spec_match_what_students_build():
+    chk = check(layers=[{"type": "InputLayer"}, {"type": "Convolution2D", "filters": 8},
+                        {"type": {"one_of": ["MaxPool2D", "AvgPool2D"]}}])
+    assert verdict(chk, model([conv(8), layer("MaxPooling2D", 2)])).fraction == 1
+
+
+def test_compile_settings_match_whichever_name_keras_was_given():
+    chk = check(compile={"loss": "mean_squared_error", "metrics": ["accuracy", "mae"]})
+    compiled = {"optimizer": "Adam", "optimizer_config": {}, "loss": "MeanSquaredError",
+                "metrics": ["mean_absolute_error", "acc"]}
+    assert verdict(chk, model([layer("Dense", 1)], compile=compiled)).fraction == 1
+    other = {**compiled, "loss": "mean_absolute_error"}
+    assert verdict(chk, model([layer("Dense", 1)], compile=other)).fraction < 1

@@ -126,7 +126,7 @@ class ModelCheck(Check):
             else:
                 for key, constraint in self.compile.items():
                     found = _compile_value(model, key)
-                    ok = constraint.ok(found)
+                    ok = _compile_ok(constraint, key, found)
                     findings.append(_Finding(ok, None if ok else Message.of(
                         "model.prop", prop=f"compile {key}", expected=constraint.describe(), found=show(found))))
         return findings
@@ -210,6 +210,8 @@ class ModelCheck(Check):
             at = f"{where}.layers[{i}]"
             if not isinstance(raw, dict) or "type" not in raw:
                 raise SpecError("each layer needs a type", where=at, hint='e.g. {type = "Conv2D", filters = 32}')
+            if raw["type"] == "InputLayer":  # layers are matched after the input, as the README says
+                continue
             for key in raw:
                 if key != "type" and not _CONFIG_KEY.fullmatch(key):
                     raise SpecError(f"{key!r} is not a layer setting", where=f"{at}.{key}",
@@ -249,12 +251,26 @@ def _layer_type(raw: Any, where: str) -> Constraint:
     names = () if constraint.kind == "any" else (
         constraint.value if constraint.kind == "one_of" else (constraint.value,))
     for name in names:
+        if isinstance(name, str) and _alias(name) != name:  # the harvest names a class by its own name
+            return _layer_type({"one_of": [_alias(n) for n in names]} if constraint.kind == "one_of"
+                               else _alias(name), where)
         if not (isinstance(name, str) and _CLASS_NAME.fullmatch(name)):
             known = [k for k in _COMMON_LAYERS if isinstance(name, str) and k.lower() == name.lower()]
             raise SpecError(f"layer type {name!r} is not a Keras class name", where=where,
                             hint=f"did you mean {known[0]!r}?" if known else
                             'write the class as Keras spells it, e.g. "Conv2D", "SeparableConv2D", "Dense"')
     return constraint
+
+
+def _alias(name: str) -> str:
+    """Keras' own class name for one of its aliases: MaxPool2D is MaxPooling2D, Convolution2D is Conv2D."""
+    for short, full in (("GlobalMaxPool", "GlobalMaxPooling"), ("GlobalAvgPool", "GlobalAveragePooling"),
+                        ("MaxPool", "MaxPooling"), ("AvgPool", "AveragePooling"), ("Convolution", "Conv")):
+        if name.startswith(short) and re.fullmatch(r"[123]D(?:Transpose)?", name[len(short):]):
+            return full + name[len(short):]
+    if name in ("SeparableConvolution1D", "SeparableConvolution2D"):
+        return name.replace("Convolution", "Conv")
+    return name
 
 
 def _cell_label(model: ModelFacts) -> str:
@@ -268,6 +284,31 @@ def _model_property(model: ModelFacts, prop: str) -> Any:
             return tuple(tuple(s[1:]) for s in shapes) or None
         return tuple(shapes[0][1:])
     return getattr(model, prop)
+
+
+# Names Keras takes for the same loss or metric: "mse" is mean_squared_error is MeanSquaredError.
+_SHORT_NAMES = {"mse": "meansquarederror", "mae": "meanabsoluteerror", "mape": "meanabsolutepercentageerror",
+                "msle": "meansquaredlogarithmicerror", "acc": "accuracy", "kld": "kldivergence",
+                "kullbackleiblerdivergence": "kldivergence"}
+
+
+def _canonical(value: Any) -> Any:
+    """A loss or metric as one spelling (a list of metrics in any order), for comparing."""
+    if isinstance(value, (list, tuple)):
+        return tuple(sorted(map(str, map(_canonical, value))))
+    if isinstance(value, str):
+        key = value.lower().replace("_", "")
+        return _SHORT_NAMES.get(key, key)
+    return value
+
+
+def _compile_ok(constraint: Constraint, key: str, found: Any) -> bool:
+    if constraint.ok(found):
+        return True
+    if key not in ("loss", "metrics") or found is None or constraint.kind not in ("exact", "one_of"):
+        return False
+    wanted = (constraint.value,) if constraint.kind == "exact" else constraint.value
+    return any(_canonical(w) == _canonical(found) for w in wanted)
 
 
 def _compile_value(model: ModelFacts, key: str) -> Any:
