@@ -38,9 +38,11 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
         f"   {words['status']}: {result.status.value}   ", (result.submission, "dim"))
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
     table.add_column("", width=2, no_wrap=True)
-    table.add_column(words["check"], ratio=2)
+    # fold, not the default ellipsis: Chinese has no spaces to wrap at, so a long title or a verdict
+    # at the end of a quoted answer ("...不正確") was cut off
+    table.add_column(words["check"], ratio=2, overflow="fold")
     table.add_column(words["points"], justify="right", no_wrap=True)
-    table.add_column(words["feedback"], ratio=5)
+    table.add_column(words["feedback"], ratio=5, overflow="fold")
     for check in result.checks:
         mark = Text("✓", style="green") if check.passed else Text("✗", style="red")
         title = Text(check.title.get(lang) or check.title.get("en") or check.id)

@@ -71,6 +71,13 @@ def test_text_report_in_chinese_and_cut_short():
     assert "總分" in out and "程式執行超過時間限制而被中止：只依中止前建立的內容評分" in out
 
 
+def test_chinese_titles_and_verdicts_are_folded_not_cut_in_a_narrow_terminal():
+    buf = io.StringIO()
+    Console(file=buf, width=70, color_system=None).print(render(_result(), "zh-TW"))
+    assert "…" not in buf.getvalue()
+    assert "量是多少？" in buf.getvalue() and "SeparableConv2" in buf.getvalue()  # the ends of long titles
+
+
 @pytest.mark.parametrize("status", [s for s in Status if s != Status.GRADED])
 def test_every_way_a_run_can_end_badly_is_explained_in_both_languages(status):
     result = grade(EXERCISE, SOLUTION, ExecutionOutcome(status=status, message="what happened"))
