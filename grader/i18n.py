@@ -64,6 +64,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "the grader itself failed on this file: this says nothing about your work. Tell your TA, "
               "who can grade it again",
         "zh-TW": "評分程式本身在這個檔案上出錯，與你的作業無關。請告訴助教，助教可以重新評分"},
+    "run.models_dropped": {
+        "en": "your code built more models than the grader inspects: the first {kept} were checked, {n} later "
+              "ones were not. Build the exercise's models before any loop that builds many",
+        "zh-TW": "程式建立的模型超過評分程式檢查的數量：只檢查了前 {kept} 個，之後的 {n} 個沒有檢查。"
+                 "請在會建立大量模型的迴圈之前先建立題目要求的模型"},
     "run.cell_error": {"en": "cell {cell} raised {name}: {value}", "zh-TW": "第 {cell} 格發生 {name}：{value}"},
     "run.cell_timeout": {"en": "cell {cell} was stopped after {seconds:g} s: it ran past its time limit",
                          "zh-TW": "第 {cell} 格執行超過時間限制，在 {seconds:g} 秒後被中止"},

@@ -26,6 +26,7 @@ import io
 from typing import Any, Iterable, Sequence
 
 from grader.report.common import Doc, check_lines, clean, fmt
+from grader.rubric.spec import LEADING_COLUMNS, TRAILING_COLUMNS
 
 LMS = ("canvas", "moodle")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -47,7 +48,7 @@ def _grade(doc: Doc) -> str:
 
 def generic_rows(docs: Sequence[Doc]) -> list[list[Any]]:
     check_ids = list(dict.fromkeys(c["id"] for d in docs for c in d["checks"]))
-    rows: list[list[Any]] = [["id", "file", "score", "max_score", "status", *check_ids, "duplicate_of"]]
+    rows: list[list[Any]] = [[*LEADING_COLUMNS, *check_ids, *TRAILING_COLUMNS]]
     for doc in docs:
         batch = _batch(doc)
         points = {c["id"]: fmt(c["points"]) for c in doc["checks"]}

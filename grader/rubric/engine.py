@@ -47,6 +47,9 @@ def run_notes(outcome: ExecutionOutcome) -> list[Message]:
                                     value=(cell.error_value or "").splitlines()[0][:200] if cell.error_value else ""))
         elif cell.state == CellState.TIMEOUT:
             notes.append(Message.of("run.cell_timeout", cell=cell.index + 1, seconds=round(cell.seconds, 1)))
+    if outcome.harvest.dropped_models:
+        notes.append(Message.of("run.models_dropped", n=outcome.harvest.dropped_models,
+                                kept=len(outcome.harvest.models)))
     for note in outcome.harvest.notes:  # datasets served offline, a training budget
         message = Message.checked(f"shim.{note.key}", dict(note.params))
         if message is not None and message not in notes:

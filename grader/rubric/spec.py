@@ -59,6 +59,12 @@ class Exercise:
         return sum(c.points for c in self.checks)
 
 
+# The columns of grades.csv around the checks' own: a check may not take their names.
+LEADING_COLUMNS = ("id", "file", "score", "max_score", "status")
+TRAILING_COLUMNS = ("duplicate_of",)
+RESERVED_IDS = LEADING_COLUMNS + TRAILING_COLUMNS
+
+
 def load_exercise(folder: Path) -> Exercise:
     path = folder / SPEC_FILE
     try:
@@ -191,6 +197,9 @@ class _Parser:
             check_id = table.get("id")
             if not isinstance(check_id, str) or not _ID.match(check_id):
                 raise self.fail(f"check id must be lower-case letters, digits, '-' or '_', found {check_id!r}", f"{key}.id")
+            if check_id in RESERVED_IDS:
+                raise self.fail(f"check id {check_id!r} is a column grades.csv already has", f"{key}.id",
+                                hint=f"name it e.g. {check_id + '_check'!r} (reserved: {', '.join(RESERVED_IDS)})")
             if check_id in seen:
                 raise self.fail(f"duplicate check id {check_id!r}", f"{key}.id", hint="ids become gradebook columns: make them unique")
             seen.add(check_id)

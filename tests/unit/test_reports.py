@@ -152,3 +152,10 @@ def test_a_note_whose_parameter_would_break_the_template_is_dropped():
         assert Message.checked("shim.test_number", {"n": 1200}).render("en") == "1,200 rows"
     finally:
         del CATALOG["shim.test_number"]
+
+
+def test_models_past_the_harvest_cap_are_said_not_silently_ignored():
+    doc = {"schema": HARVEST, "keras_version": "3", "backend": "tensorflow", "models": [], "dropped_models": 57}
+    result = grade(EXERCISE, SOLUTION, ExecutionOutcome(status=Status.GRADED, harvest=parse_harvest(doc)))
+    notes = {lang: " ".join(n.render(lang) for n in result.notes) for lang in ("en", "zh-TW")}
+    assert "the first 0 were checked, 57 later ones were not" in notes["en"] and "之後的 57 個沒有檢查" in notes["zh-TW"]

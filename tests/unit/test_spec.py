@@ -68,6 +68,7 @@ def test_good_spec_loads(tmp_path):
     ('{ number = 3, points = 1 }', '{ number = 3, colour = 1 }', "checks[1].accept[1]", "unknown key"),
     ('title = "model"', 'title = "model"\nfilterz = 3', "checks[0].filterz", "unknown key"),
     ('id = "a"', 'id = "m"', "checks[1].id", "duplicate check id"),
+    ('id = "a"', 'id = "score"', "checks[1].id", "a column grades.csv already has"),
     ('{ min = 1 }', '{ min = "one" }', "checks[0].layers[1].units", "must be a number"),
     ('type = "Conv2D"', 'type = "conv2d"', "checks[0].layers[0].type", "did you mean 'Conv2D'?"),
     ('type = "Conv2D"', 'type = { one_of = ["Conv2D", "separable_conv2d"] }', "checks[0].layers[0].type",
