@@ -181,8 +181,30 @@ class _Parser:
             except (re.error, TypeError) as exc:
                 raise self.fail(f"invalid regular expression: {exc}", f"answers.prompts.{key}") from None
         if template is not None:
-            prints.update(Fingerprints.from_texts(_template_texts(template), prompts))
+            texts = _template_texts(template)
+            self._check_prompts(prompts, texts)
+            prints.update(Fingerprints.from_texts(texts, prompts))
+        missing = [n for n in range(1, questions + 1) if n not in {q.question for q in prints.questions}]
+        if missing and (prompts or template is not None):
+            raise self.fail(f"no prompt for question(s) {', '.join(map(str, missing))}: their answers could not be "
+                            "found", "answers.prompts",
+                            hint="give each question a regex for its line in the template, e.g. "
+                                 + ", ".join(f"{n} = '^Q{n}\\.'" for n in missing))
         return AnswerSettings(questions=questions, fingerprints=prints)
+
+    def _check_prompts(self, prompts: dict[int, re.Pattern[str]], texts: list[str]) -> None:
+        """Each prompt names one question's line(s) of the template: none, or another question's too, is a typo."""
+        lines = [line for text in texts for line in text.splitlines() if line.strip()]
+        for number, pattern in prompts.items():
+            if not any(pattern.search(line) for line in lines):
+                raise self.fail(f"prompt of question {number} matches no line of the template",
+                                f"answers.prompts.{number}", hint="copy a distinctive start of the question's line")
+        for line in lines:
+            hit = [n for n, pattern in prompts.items() if pattern.search(line)]
+            if len(hit) > 1:
+                raise self.fail(f"prompts of questions {hit[0]} and {hit[1]} both match the template line "
+                                f"{line.strip()[:60]!r}", f"answers.prompts.{hit[1]}",
+                                hint="anchor each regex to its own question, e.g. '^Q2\\.'")
 
     def _checks(self, raw: Any, answers: AnswerSettings | None) -> tuple[Check, ...]:
         if not isinstance(raw, list) or not raw:

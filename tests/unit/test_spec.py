@@ -175,3 +175,20 @@ def test_a_broken_draft_does_not_stop_other_exercises_being_recognised(tmp_path,
     assert infer_exercise(submission).id == good.name
     with pytest.raises(Exception, match="not considered, their spec has errors: .*draft"):
         infer_exercise(Submission(path=tmp_path / "other.ipynb", fmt="ipynb", cells=()))
+
+
+@pytest.mark.parametrize("prompts, where, fragment", [
+    ("{ 1 = '^Q1' }", "answers.prompts", "no prompt for question(s) 2"),
+    ("{ 1 = '^Q1', 2 = '^Q9' }", "answers.prompts.2", "prompt of question 2 matches no line of the template"),
+    ("{ 1 = 'Q', 2 = '^Q2' }", "answers.prompts.2", "prompts of questions 1 and 2 both match"),
+])
+def test_prompts_are_checked_against_the_template(tmp_path, prompts, where, fragment):
+    spec = GOOD.replace('title = "Demo"', 'title = "Demo"\ntemplate = "template.py"').replace(
+        "questions = 2", f"questions = 2\nprompts = {prompts}")
+    folder = write(tmp_path, spec)
+    (folder / "template.py").write_text("# %% [markdown]\n# Q1. What is it?\n# Q2. How many?\n", encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_exercise(folder)
+    assert where in str(info.value) and fragment in str(info.value)
+    (folder / "exercise.toml").write_text(textwrap.dedent(spec.replace(prompts, "{ 1 = '^Q1', 2 = '^Q2' }")))
+    assert load_exercise(folder).answers.questions == 2
