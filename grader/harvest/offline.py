@@ -19,6 +19,10 @@ so it imports nothing from ``grader``. Two independent shims:
   restored): tracing and optimising a training graph costs about 0.8 s, more
   than the few steps it would speed up. The model itself is not touched.
 
+A third, always on: **Colab's ``%tensorflow_version``** line magic does nothing
+here (the installed TensorFlow is the one there is) instead of failing the cell
+and the imports in it.
+
 Every use is recorded in ``EVENTS`` as a message key and its parameters
 (``{"key": "dataset_generated", "params": {"name": "mnist"}}``), so the
 feedback can say what happened in the reader's language.
@@ -213,6 +217,20 @@ def _install_budget(steps, epochs, batch):
             setattr(trainer, name, _capped(method, name, steps, epochs, batch))
 
 
+def _install_colab_magics():
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+
+    def tensorflow_version(line):
+        import tensorflow as tf
+
+        _note("colab_magic", magic="%tensorflow_version", version=tf.__version__)
+
+    shell.register_magic_function(tensorflow_version, "line", "tensorflow_version")
+
+
 def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None, training_batch=None):
     """Install the shims. Needs Keras imported already (the probe's ``install`` does that)."""
     import keras.datasets  # noqa: F401  (loads every dataset module so their load_data can be replaced)
@@ -225,6 +243,7 @@ def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=
             getattr(tf.keras.datasets, name)  # tf.keras resolves lazily: touch each module
     except Exception:
         pass
+    _install_colab_magics()
     if datasets:
         _install_datasets(cache_dir)
     if training_steps:

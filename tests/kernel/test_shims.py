@@ -149,3 +149,14 @@ def test_budgeted_calls_run_eagerly_without_telling_the_student(tmp_path):
                                                           "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "WARNINGS []" in done.stdout and "EAGER False False" in done.stdout, done.stdout
+
+
+def test_colabs_tensorflow_version_magic_does_not_fail_the_import_cell(tmp_path):
+    source = "%tensorflow_version 2.x\nimport keras\nmodel = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])"
+    path = tmp_path / "colab.ipynb"
+    submission = Submission(path=path, fmt="ipynb", cells=(Cell(0, "code", source),))
+    outcome = run_submission(submission, limits=Limits(cell_timeout=60, total_timeout=90), shims=Shims())
+    assert [c.state for c in outcome.cells] == [CellState.OK], outcome.cells
+    assert len(outcome.harvest.models) == 1
+    (key, params), = notes(outcome)
+    assert key == "colab_magic" and params["magic"] == "%tensorflow_version"
