@@ -47,8 +47,18 @@ def infer_exercise(submission: Submission) -> Exercise:
     """Pick the exercise from notebook metadata, else from the file name."""
     meta = submission.metadata.get("keras_grader", {})
     if isinstance(meta, dict) and isinstance(meta.get("exercise"), str):
-        return get_exercise(meta["exercise"])
-    name = submission.path.name.lower()
+        try:
+            return get_exercise(meta["exercise"])
+        except ExerciseNotFound as exc:  # a notebook copied from another exercise's carries its id
+            raise ExerciseNotFound(f"the notebook's metadata (keras_grader.exercise) names {meta['exercise']!r}, "
+                                   f"which is not installed: {exc.message}",
+                                   hint="pass --exercise ID, or delete that metadata entry") from None
+    return exercise_by_name(submission.path)
+
+
+def exercise_by_name(path: Path) -> Exercise:
+    """The one exercise whose file-name patterns match ``path``'s name."""
+    name = path.name.lower()
     matches, broken = [], []
     for exercise_id, folder in exercise_folders().items():
         try:
@@ -64,5 +74,5 @@ def infer_exercise(submission: Submission) -> Exercise:
               else "it matches no installed exercise")
     if broken:
         detail += f"; not considered, their spec has errors: {', '.join(broken)}"
-    raise ExerciseNotFound(f"cannot tell which exercise {submission.path.name!r} is for: {detail}",
+    raise ExerciseNotFound(f"cannot tell which exercise {path.name!r} is for: {detail}",
                            hint="pass --exercise ID (see `grader exercises`)")

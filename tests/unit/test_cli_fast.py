@@ -38,3 +38,24 @@ def test_an_output_that_cannot_be_written_is_refused_before_grading(capsys, tmp_
     solution = Path(__file__).resolve().parents[2] / "solutions" / "day096" / "Day_096_Keras_CNN_layers.ipynb"
     assert main(["check", str(solution), "--exercise", "day096", "-o", str(tmp_path / output)]) == 2
     assert fragment in capsys.readouterr().err
+
+
+def test_an_unusable_file_still_gets_a_json_result_when_its_name_says_the_exercise(capsys, tmp_path):
+    path = tmp_path / "Day_096_mine.ipynb"
+    path.write_text("")
+    assert main(["check", str(path), "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["exercise"], doc["status"], doc["score"]) == ("day096", "invalid-submission", 0)
+    nameless = tmp_path / "homework.ipynb"
+    nameless.write_text("")
+    assert main(["check", str(nameless), "--format", "json"]) == 2
+    assert "the file is empty" in capsys.readouterr().err  # the file's own error, not "which exercise?"
+
+
+def test_an_exercise_id_in_the_metadata_that_is_not_installed_says_where_it_came_from(capsys, tmp_path):
+    path = tmp_path / "Day_096_copy.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [],
+                                "metadata": {"keras_grader": {"exercise": "day095"}}}))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "metadata (keras_grader.exercise) names 'day095'" in err and "--exercise" in err
