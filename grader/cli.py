@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader import __version__
+from grader.argtypes import seconds
 from grader.errors import GraderError
 from grader.execute.outcome import Status
 from grader.i18n import LANGS
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exercise", help="exercise id (default: inferred from the file name or notebook metadata)")
     check.add_argument("--format", choices=("text", "json", "gradescope"), default="text")
     check.add_argument("--lang", choices=LANGS, default="en", help="language of the feedback")
-    check.add_argument("--timeout", type=float, help="per-cell timeout in seconds (overrides the exercise's)")
+    check.add_argument("--timeout", type=seconds, help="per-cell timeout in seconds (overrides the exercise's)")
     check.add_argument("--output", "-o", type=Path, help="write the report to this file instead of stdout")
     check.add_argument("--fail-under", type=float, metavar="SCORE",
                        help="exit 0 when the score is at least SCORE, else 1 (for CI-style autograding)")

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from grader.argtypes import seconds
 from grader.i18n import LANGS
 
 POLL_SECONDS = 0.5
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submission", type=Path, help="the .ipynb or .py file to grade on every save")
     parser.add_argument("--exercise", help="exercise id (default: inferred from the file name or notebook metadata)")
     parser.add_argument("--lang", choices=LANGS, default="en", help="language of the feedback")
-    parser.add_argument("--timeout", type=float, help="per-cell timeout in seconds (overrides the exercise's)")
+    parser.add_argument("--timeout", type=seconds, help="per-cell timeout in seconds (overrides the exercise's)")
     parser.add_argument("--cold", action="store_true", help="start every kernel from scratch (no fork server)")
     parser.add_argument("--interval", type=float, default=POLL_SECONDS, help="seconds between two looks at the file")
     parser.add_argument("--max-runs", type=int, metavar="N", help="stop after N runs (for scripts and tests)")

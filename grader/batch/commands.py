@@ -28,6 +28,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from grader import __version__
+from grader.argtypes import seconds
 from grader.batch import aggregate, archive, discover, shard
 from grader.batch.merge import merge_outs
 from grader.batch.runner import ProgressView, run_parallel
@@ -57,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _lms_options(grade)
     grade.add_argument("--shard", metavar="I/N", help="grade only slice I of N (1-based); combine with `grader merge`")
     grade.add_argument("--lang", choices=LANGS, default="en", help="language of the feedback")
-    grade.add_argument("--timeout", type=float, metavar="S",
+    grade.add_argument("--timeout", type=seconds, metavar="S",
                        help="per-cell timeout in seconds (overrides the exercise's)")
     grade.add_argument("--cold", action="store_true",
                        help="start every kernel from scratch instead of forking it from a warm server")

@@ -101,7 +101,7 @@ def student_archive(path: Path) -> Path | None:
         inside = [p for p in path.iterdir() if not p.name.startswith(".") and p.name not in JUNK]
     except OSError:
         return None
-    if any(p.suffix in SUFFIXES for p in inside):
+    if any(p.suffix.lower() in SUFFIXES for p in inside):
         return None
     zips = [p for p in inside if p.suffix.lower() == ".zip" and p.is_file() and not p.is_symlink()]
     return zips[0] if len(zips) == 1 else None
@@ -114,10 +114,10 @@ def gradeable(path: Path, archives: bool = False) -> bool:
         return True
     if path.is_dir():
         try:
-            return any(p.suffix in SUFFIXES and not p.name.startswith(".") for p in path.iterdir())
+            return any(p.suffix.lower() in SUFFIXES and not p.name.startswith(".") for p in path.iterdir())
         except OSError:
             return False
-    return path.suffix in SUFFIXES
+    return path.suffix.lower() in SUFFIXES
 
 
 def tree_digest(path: Path) -> str:
@@ -239,7 +239,7 @@ def submissions_root(folder: Path, out: Path | None = None) -> Path:
     several, or only folders, is a wrapper around the class.
     """
     while (inner := lone_folder(folder, out)) is not None:
-        inside = [p for p in inner.iterdir() if p.suffix in SUFFIXES and not p.name.startswith(".")]
+        inside = [p for p in inner.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")]
         if len(inside) == 1:
             return folder
         folder = inner

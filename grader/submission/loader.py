@@ -43,7 +43,7 @@ def load_submission(path: str | Path) -> Submission:
         raise SubmissionError("a zip archive is not a notebook", where=str(path),
                               hint="unzip it and hand in the .ipynb or .py inside (`grader grade` opens a "
                                    "student's zip one level deep, not a zip within a zip)")
-    if path.suffix not in SUFFIXES:
+    if path.suffix.lower() not in SUFFIXES:
         raise SubmissionError(f"unsupported file type {path.suffix or '(none)'!r}", where=str(path),
                               hint="hand in a Jupyter notebook (.ipynb) or a Python script (.py)")
     data = path.read_bytes()
@@ -53,15 +53,15 @@ def load_submission(path: str | Path) -> Submission:
     if not data.strip():
         raise SubmissionError("the file is empty", where=str(path),
                               hint="save the notebook (File > Save) and hand it in again")
-    if path.suffix == ".ipynb":
+    if path.suffix.lower() == ".ipynb":
         return _load_notebook(path, data)
     return _load_script(path, data)
 
 
 def _single_file_in(folder: Path) -> Path:
-    found = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and not p.name.startswith("."))
-    notebooks = {p.stem for p in found if p.suffix == ".ipynb"}
-    found = [p for p in found if not (p.suffix == ".py" and p.stem in notebooks)]  # a notebook and its export
+    found = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+    notebooks = {p.stem for p in found if p.suffix.lower() == ".ipynb"}
+    found = [p for p in found if not (p.suffix.lower() == ".py" and p.stem in notebooks)]  # a notebook and its export
     zips = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".zip" and not p.name.startswith("."))
     if not found and len(zips) == 1:
         return zips[0]  # so the error names the zip and what to do with it

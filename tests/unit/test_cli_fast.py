@@ -59,3 +59,12 @@ def test_an_exercise_id_in_the_metadata_that_is_not_installed_says_where_it_came
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "metadata (keras_grader.exercise) names 'day095'" in err and "--exercise" in err
+
+
+@pytest.mark.parametrize("command", [["check", "x.ipynb"], ["grade", "subs", "--exercise", "day096", "--out", "o"],
+                                     ["watch", "x.ipynb"]])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "soon"])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(capsys, command, value):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--timeout", value])
+    assert info.value.code == 2 and "--timeout" in capsys.readouterr().err

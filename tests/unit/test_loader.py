@@ -155,3 +155,10 @@ def test_a_cell_that_is_not_an_object_is_named(tmp_path):
     path.write_text(_raw_v4([{"cell_type": "markdown", "metadata": {}, "source": "a"}, "print(1)"]))
     with pytest.raises(SubmissionError, match="cell 2 is not a cell"):
         load_submission(path)
+
+
+def test_upper_case_suffixes_from_windows_load(tmp_path):
+    path = _nb(tmp_path, [nbformat.v4.new_code_cell("x = 1")], name="HW.IPYNB")
+    assert load_submission(path).cells[0].source == "x = 1"
+    (tmp_path / "MAIN.PY").write_text("y = 2\n")
+    assert load_submission(tmp_path / "MAIN.PY").fmt == "py"
