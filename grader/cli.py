@@ -81,7 +81,7 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from grader.pipeline import RunOptions, grade_path
-    from grader.rubric.catalog import get_exercise
+    from grader.rubric.catalog import exercise_for_file, get_exercise
 
     path: Path = args.submission
     if not path.exists():
@@ -89,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     if args.output is not None:
         _check_writable(args.output)  # before the run, not after a minute of grading
-    exercise = get_exercise(args.exercise) if args.exercise else _inferred_exercise(path)
+    exercise = get_exercise(args.exercise) if args.exercise else exercise_for_file(path)
     options = RunOptions(cell_timeout=args.timeout, sandbox=not args.no_sandbox)
     result = grade_path(path, exercise, options)
     try:
@@ -97,22 +97,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # `grader check ... | head`: the reader left; the grade still stands
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(result, args.fail_under)
-
-
-def _inferred_exercise(path: Path):
-    """The exercise from the file's metadata or name. An unreadable file is matched by its name alone, so
-    that it still gets a full result (JSON, Gradescope) saying why; failing that its own error is raised."""
-    from grader.errors import ExerciseNotFound, SubmissionError
-    from grader.rubric.catalog import exercise_by_name, infer_exercise
-    from grader.submission import load_submission
-
-    try:
-        return infer_exercise(load_submission(path))
-    except SubmissionError as unreadable:
-        try:
-            return exercise_by_name(path)
-        except ExerciseNotFound:
-            raise unreadable from None
 
 
 def _check_writable(output: Path) -> None:

@@ -49,8 +49,7 @@ def cmd_watch(args: argparse.Namespace, console: Any = None) -> int:
 
     from grader.pipeline import RunOptions, grade_path
     from grader.report.text import render
-    from grader.rubric.catalog import get_exercise, infer_exercise
-    from grader.submission import load_submission
+    from grader.rubric.catalog import exercise_for_file, get_exercise
 
     console = console or Console(highlight=False)
     path: Path = args.submission
@@ -60,7 +59,7 @@ def cmd_watch(args: argparse.Namespace, console: Any = None) -> int:
     if args.interval <= 0:
         print("error: --interval must be positive", file=sys.stderr)
         return EXIT_UNUSABLE
-    exercise = get_exercise(args.exercise) if args.exercise else infer_exercise(load_submission(path))
+    exercise = get_exercise(args.exercise) if args.exercise else exercise_for_file(path)
     options = RunOptions(cell_timeout=args.timeout, fast=not args.cold)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -95,8 +94,11 @@ def watch(path: Path, interval: float, max_runs: int | None, run: Callable[[int]
     return done
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path) -> tuple | None:
+    """What changes when ``path`` is saved; for a folder, when any file in it is (saved in place or not)."""
     try:
+        if path.is_dir():
+            return tuple(sorted((p.name, *(_stamp(p) or ())) for p in path.iterdir() if p.is_file()))
         stat = path.stat()
     except OSError:  # being replaced (editors write a new file and rename it)
         return None

@@ -10,7 +10,7 @@ import fnmatch
 import os
 from pathlib import Path
 
-from grader.errors import ExerciseNotFound, SpecError
+from grader.errors import ExerciseNotFound, SpecError, SubmissionError
 from grader.rubric.spec import SPEC_FILE, Exercise, load_exercise
 from grader.submission.model import Submission
 
@@ -41,6 +41,20 @@ def get_exercise(exercise_id: str) -> Exercise:
         raise ExerciseNotFound(f"no exercise {exercise_id!r} (installed: {known})",
                                hint="`grader exercises` lists them; set KERAS_GRADER_EXERCISES to add a folder")
     return load_exercise(folders[exercise_id])
+
+
+def exercise_for_file(path: Path) -> Exercise:
+    """The exercise from the file's metadata or name. An unreadable (or not yet saved) file is matched by
+    its name alone, so that it still gets a full result saying why; failing that its own error is raised."""
+    from grader.submission import load_submission
+
+    try:
+        return infer_exercise(load_submission(path))
+    except SubmissionError as unreadable:
+        try:
+            return exercise_by_name(path)
+        except ExerciseNotFound:
+            raise unreadable from None
 
 
 def infer_exercise(submission: Submission) -> Exercise:
