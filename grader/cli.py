@@ -156,13 +156,18 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     if not folders:
         print("no exercises installed (set KERAS_GRADER_EXERCISES to a folder of exercises)")
         return EXIT_UNUSABLE
+    width = max(map(len, folders))
+    broken = 0
     for exercise_id, folder in sorted(folders.items()):
         try:
             ex = load_exercise(folder)
-            print(f"{exercise_id:12} {ex.max_score:g} points, {len(ex.checks)} checks  {ex.title.get('en', '')}  ({folder})")
         except GraderError as exc:
-            print(f"{exercise_id:12} BROKEN SPEC: {exc}")
-    return EXIT_FULL
+            broken += 1
+            print(f"{exercise_id:{width}}  BROKEN SPEC: {exc}")
+            continue
+        title = ex.title.get("en") or next(iter(ex.title.values()), "")
+        print(f"{exercise_id:{width}}  {ex.max_score:g} points, {len(ex.checks)} check(s)  {title}  ({folder})")
+    return EXIT_UNUSABLE if broken else EXIT_FULL  # usable in a TA's CI or pre-commit hook
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -28,13 +28,18 @@ def exercise_folders() -> dict[str, Path]:
     """Exercise id -> folder; an earlier folder on the search path wins."""
     found: dict[str, Path] = {}
     for root in search_path():
-        if root.is_dir():
+        if (root / SPEC_FILE).is_file():  # an exercise folder listed itself, not the folder holding it
+            found.setdefault(root.name, root)
+        elif root.is_dir():
             for spec in sorted(root.glob(f"*/{SPEC_FILE}")):
                 found.setdefault(spec.parent.name, spec.parent)
     return found
 
 
 def get_exercise(exercise_id: str) -> Exercise:
+    """An installed exercise by id, or the exercise folder ``exercise_id`` is a path to."""
+    if os.sep in exercise_id and (Path(exercise_id) / SPEC_FILE).is_file():
+        return load_exercise(Path(exercise_id))
     folders = exercise_folders()
     if exercise_id not in folders:
         known = ", ".join(sorted(folders)) or "none"

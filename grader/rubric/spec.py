@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader.errors import SpecError
+from grader.errors import SpecError, SubmissionError
 from grader.rubric.answers.fingerprint import Fingerprints
 from grader.rubric.checks import Check
 
@@ -98,13 +98,13 @@ class _Parser:
         line = None
         m = re.match(r"checks\[(\d+)\]", key)
         if m:
-            headers = [i for i, ln in enumerate(self.text.splitlines(), 1) if ln.strip() == "[[checks]]"]
+            headers = [i for i, ln in enumerate(self.text.splitlines(), 1) if _header(ln) == "[[checks]]"]
             if int(m.group(1)) < len(headers):
                 line = headers[int(m.group(1))]
         else:
             section = key.split(".")[0]
             for i, ln in enumerate(self.text.splitlines(), 1):
-                if ln.strip() == f"[{section}]":
+                if _header(ln) == f"[{section}]":
                     line = i
                     break
         return f"{self.path}:{line} ({key})" if line else f"{self.path} ({key})"
@@ -147,7 +147,7 @@ class _Parser:
         memory = int(self._positive(memory, "execution.memory"))
         steps = table.get("training_steps")
         if steps is not None:
-            steps = int(self._positive(steps, "execution.training_steps"))
+            steps = self._count(steps, "execution.training_steps")
         return ExecutionSettings(cell_timeout=cell, total_timeout=total, memory_bytes=memory, training_steps=steps,
                                  training_epochs=self._budget(table, "training_epochs", steps),
                                  training_batch=self._budget(table, "training_batch", steps))
@@ -160,14 +160,20 @@ class _Parser:
         if steps is None:
             raise self.fail(f"{key} needs training_steps", f"execution.{key}",
                             hint="add training_steps = N (batches per epoch)")
-        return int(self._positive(value, f"execution.{key}"))
+        return self._count(value, f"execution.{key}")
+
+    def _count(self, value: Any, key: str) -> int:
+        """A positive whole number: 0.5 batches would silently become 0, which turns a budget off."""
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise self.fail(f"expected a whole number of at least 1, found {value!r}", key, hint="e.g. 1")
+        return value
 
     def _answers(self, table: dict[str, Any], template: Path | None) -> AnswerSettings | None:
         if not table:
             return None
         self._known(table, {"questions", "fingerprints", "prompts"}, "answers")
         questions = table.get("questions")
-        if not isinstance(questions, int) or questions < 1:
+        if not isinstance(questions, int) or isinstance(questions, bool) or questions < 1:
             raise self.fail(f"questions must be a positive integer, found {questions!r}", "answers.questions")
         prints = Fingerprints()
         for i, name in enumerate(self._strings(table.get("fingerprints", []), "answers.fingerprints")):
@@ -181,7 +187,12 @@ class _Parser:
             except (re.error, TypeError) as exc:
                 raise self.fail(f"invalid regular expression: {exc}", f"answers.prompts.{key}") from None
         if template is not None:
-            texts = _template_texts(template)
+            try:
+                texts = _template_texts(template)
+            except SubmissionError as exc:  # the TA's file: say which key, not "hand it in again"
+                raise self.fail(f"the template cannot be read: {exc.message}", "exercise.template",
+                                hint="point template at a Jupyter notebook (.ipynb) or script (.py) in this folder") \
+                    from None
             self._check_prompts(prompts, texts)
             prints.update(Fingerprints.from_texts(texts, prompts))
         missing = [n for n in range(1, questions + 1) if n not in {q.question for q in prints.questions}]
@@ -305,6 +316,11 @@ class _Parser:
             raise self.fail(f"file {name!r} not found in {self.folder}", key)
         self.hasher.update(name.encode() + b"\0" + path.read_bytes())
         return path
+
+
+def _header(line: str) -> str:
+    """A TOML table header as written, without a trailing comment ("[[checks]]   # Q1")."""
+    return line.split("#", 1)[0].strip() if line.lstrip().startswith("[") else line.strip()
 
 
 def _template_texts(template: Path) -> list[str]:

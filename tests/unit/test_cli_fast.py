@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,26 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused(capsys, command, val
     with pytest.raises(SystemExit) as info:
         main([*command, "--timeout", value])
     assert info.value.code == 2 and "--timeout" in capsys.readouterr().err
+
+
+def test_exercises_lists_a_folder_given_directly_and_fails_on_a_broken_spec(capsys, tmp_path, monkeypatch):
+    from tests.unit.test_spec import GOOD, write
+
+    good = write(tmp_path, GOOD.replace('title = "Demo"', 'title = { zh-TW = "示範" }'))
+    monkeypatch.setenv("KERAS_GRADER_EXERCISES", str(good))  # the exercise folder itself, not its parent
+    assert main(["exercises"]) == 0
+    assert "demo            3 points, 2 check(s)  示範" in capsys.readouterr().out
+    broken = write(tmp_path, "[exercise\n", name="draft")
+    monkeypatch.setenv("KERAS_GRADER_EXERCISES", f"{good}{os.pathsep}{broken.parent}")
+    assert main(["exercises"]) == 2
+    assert "draft           BROKEN SPEC" in capsys.readouterr().out
+
+
+def test_exercise_may_be_the_path_of_an_exercise_folder(capsys, tmp_path):
+    from tests.unit.test_spec import GOOD, write
+
+    folder = write(tmp_path, GOOD)
+    empty = tmp_path / "hw.ipynb"
+    empty.write_text("")
+    assert main(["check", str(empty), "--exercise", str(folder), "--format", "json"]) == 2
+    assert json.loads(capsys.readouterr().out)["exercise"] == "demo"

@@ -69,6 +69,7 @@ def test_good_spec_loads(tmp_path):
     ('title = "model"', 'title = "model"\nfilterz = 3', "checks[0].filterz", "unknown key"),
     ('id = "a"', 'id = "m"', "checks[1].id", "duplicate check id"),
     ('id = "a"', 'id = "score"', "checks[1].id", "a column grades.csv already has"),
+    ("questions = 2", "questions = true", "answers.questions", "positive integer"),
     ('{ min = 1 }', '{ min = "one" }', "checks[0].layers[1].units", "must be a number"),
     ('type = "Conv2D"', 'type = "conv2d"', "checks[0].layers[0].type", "did you mean 'Conv2D'?"),
     ('type = "Conv2D"', 'type = { one_of = ["Conv2D", "separable_conv2d"] }', "checks[0].layers[0].type",
@@ -89,7 +90,8 @@ def test_spec_errors_say_where_and_what(tmp_path, old, new, where, fragment):
 @pytest.mark.parametrize("execution,where,fragment", [
     ("training_batch = 16", "execution.training_batch", "needs training_steps"),
     ("training_epochs = 1", "execution.training_epochs", "needs training_steps"),
-    ("training_steps = 1\ntraining_batch = 0", "execution.training_batch", "positive number"),
+    ("training_steps = 1\ntraining_batch = 0", "execution.training_batch", "whole number of at least 1"),
+    ("training_steps = 0.5", "execution.training_steps", "whole number of at least 1, found 0.5"),
 ])
 def test_training_budget_keys_are_checked(tmp_path, execution, where, fragment):
     folder = write(tmp_path, GOOD.replace("[answers]", f"[execution]\n{execution}\n\n[answers]", 1))
@@ -192,3 +194,21 @@ def test_prompts_are_checked_against_the_template(tmp_path, prompts, where, frag
     assert where in str(info.value) and fragment in str(info.value)
     (folder / "exercise.toml").write_text(textwrap.dedent(spec.replace(prompts, "{ 1 = '^Q1', 2 = '^Q2' }")))
     assert load_exercise(folder).answers.questions == 2
+
+
+def test_errors_name_the_right_line_when_headers_carry_comments(tmp_path):
+    text = GOOD.replace("[[checks]]", "[[checks]]   # one check", 2).replace("points = 2", "points = 0")
+    folder = write(tmp_path, text)
+    with pytest.raises(SpecError) as info:
+        load_exercise(folder)
+    second = [i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith("[[checks]]")][1]
+    assert f"exercise.toml:{second} (checks[1].points)" in str(info.value)
+
+
+def test_an_unreadable_template_is_the_specs_error(tmp_path):
+    folder = write(tmp_path, GOOD.replace('title = "Demo"', 'title = "Demo"\ntemplate = "t.ipynb"'))
+    (folder / "t.ipynb").write_text("")
+    with pytest.raises(SpecError) as info:
+        load_exercise(folder)
+    assert "exercise.template" in str(info.value) and "the file is empty" in str(info.value)
+    assert "hand it in" not in str(info.value)
