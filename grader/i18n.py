@@ -33,6 +33,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "model.no_setting": {"en": "{label} has no setting {attr} (the exercise's spec names it; the layer has: {settings})",
                          "zh-TW": "{label} 沒有 {attr} 這個設定（是題目設定檔寫的；這一層有：{settings}）"},
     "model.prop": {"en": "{prop} expected {expected}, found {found}", "zh-TW": "{prop} 應為 {expected}，實際為 {found}"},
+    # what a constraint expects, inside the messages above
+    "expect.one_of": {"en": "one of {values}", "zh-TW": "{values} 其中之一"},
+    "expect.between": {"en": "between {low} and {high}", "zh-TW": "介於 {low} 與 {high} 之間"},
+    "expect.at_least": {"en": "at least {low}", "zh-TW": "至少 {low}"},
+    "expect.at_most": {"en": "at most {high}", "zh-TW": "至多 {high}"},
+    "expect.any": {"en": "any value", "zh-TW": "任意值"},
     "model.not_compiled": {"en": "the model was not compiled", "zh-TW": "模型沒有 compile"},
     # answer checks
     "answer.missing": {"en": "answer to question {question} not found", "zh-TW": "找不到第 {question} 題的答案"},
@@ -164,7 +170,8 @@ class Message:
         if self.key is None:
             return self.text.get(lang) or self.text.get(DEFAULT_LANG) or next(iter(self.text.values()), "")
         template = CATALOG[self.key].get(lang) or CATALOG[self.key][DEFAULT_LANG]
-        return template.format(**self.params)
+        # a parameter may itself be a message ("between 0.1 and 0.5"), rendered in the same language
+        return template.format(**{k: v.render(lang) if isinstance(v, Message) else v for k, v in self.params.items()})
 
 
 def join(messages: list[Message], lang: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.errors import SpecError
+from grader.i18n import Message
 
 
 def _canon(value: Any) -> Any:
@@ -65,16 +66,18 @@ class Constraint:
             return False
         return (self.low is None or found >= self.low) and (self.high is None or found <= self.high)
 
-    def describe(self) -> str:
+    def describe(self) -> str | Message:
+        """What is expected, in words the report renders in its reader's language."""
         if self.kind == "exact":
             return show(self.value)
         if self.kind == "one_of":
-            return "one of " + ", ".join(show(v) for v in self.value)
+            return Message.of("expect.one_of", values=", ".join(show(v) for v in self.value))
         if self.kind == "range":
             if self.low is not None and self.high is not None:
-                return f"between {show(self.low)} and {show(self.high)}"
-            return f"at least {show(self.low)}" if self.low is not None else f"at most {show(self.high)}"
-        return "any value"
+                return Message.of("expect.between", low=show(self.low), high=show(self.high))
+            return (Message.of("expect.at_least", low=show(self.low)) if self.low is not None
+                    else Message.of("expect.at_most", high=show(self.high)))
+        return Message.of("expect.any")
 
     def to_spec(self) -> Any:
         if self.kind == "exact":

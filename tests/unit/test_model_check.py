@@ -93,3 +93,10 @@ def test_compile_settings_match_whichever_name_keras_was_given():
     assert verdict(chk, model([layer("Dense", 1)], compile=compiled)).fraction == 1
     other = {**compiled, "loss": "mean_absolute_error"}
     assert verdict(chk, model([layer("Dense", 1)], compile=other)).fraction < 1
+
+
+def test_what_a_constraint_expects_is_said_in_the_readers_language():
+    chk = check(layers=[{"type": "Dropout", "rate": {"min": 0.1, "max": 0.5}}])
+    message = verdict(chk, model([layer("Dropout", 1, rate=0.7)])).message
+    assert message.render("en") == "Dropout #1: rate expected between 0.1 and 0.5, found 0.7"
+    assert message.render("zh-TW") == "Dropout #1：rate 應為 介於 0.1 與 0.5 之間，實際為 0.7"
