@@ -33,6 +33,8 @@ def same(expected: Any, found: Any) -> bool:
         return True
     if isinstance(f, tuple) and not isinstance(e, tuple) and f:
         return all(x == e for x in f)  # kernel_size=3 means (3, 3)
+    if isinstance(e, tuple) and isinstance(f, tuple) and len(e) == len(f) and "*" in e:
+        return all(x == "*" or same(x, y) for x, y in zip(e, f))  # ["*", "*", 3]: any height and width
     return False
 
 

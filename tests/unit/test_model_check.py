@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from grader.errors import SpecError
 from grader.rubric.checks import Evidence, ModelCheck
 from grader.rubric.constraints import Constraint
 from tests.unit.factories import conv, harvest, layer, model, outcome
@@ -100,3 +103,11 @@ def test_what_a_constraint_expects_is_said_in_the_readers_language():
     message = verdict(chk, model([layer("Dropout", 1, rate=0.7)])).message
     assert message.render("en") == "Dropout #1: rate expected between 0.1 and 0.5, found 0.7"
     assert message.render("zh-TW") == "Dropout #1：rate 應為 介於 0.1 與 0.5 之間，實際為 0.7"
+
+
+def test_a_shape_with_dimensions_of_any_size():
+    chk = check(input_shape=["*", "*", 3])
+    assert verdict(chk, model([conv(8)], inputs=(None, None, None, 3))).fraction == 1
+    assert verdict(chk, model([conv(8)], inputs=(None, 28, 28, 1))).fraction == 0
+    with pytest.raises(SpecError, match="input_shape is a list of dimensions"):
+        check(input_shape={"min": 1})

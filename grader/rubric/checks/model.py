@@ -220,6 +220,10 @@ class ModelCheck(Check):
             attrs = {k: Constraint.parse(v, f"{at}.{k}") for k, v in raw.items() if k != "type"}
             layers.append(LayerSpec(_layer_type(raw["type"], f"{at}.type"), attrs))
         properties = {p: Constraint.parse(table[p], f"{where}.{p}") for p in _PROPERTIES if p in table}
+        for shape in ("input_shape", "output_shape"):
+            if shape in properties and properties[shape].kind == "range":
+                raise SpecError(f"{shape} is a list of dimensions, not a number", where=f"{where}.{shape}",
+                                hint='e.g. [220, 220, 64], with "*" for a dimension of any size: ["*", "*", 3]')
         raw_compile = table.get("compile", {})
         if not isinstance(raw_compile, dict) or set(raw_compile) - set(_COMPILE_KEYS):
             raise SpecError(f"compile must be a table with keys among {_COMPILE_KEYS}", where=f"{where}.compile")
