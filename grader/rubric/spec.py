@@ -238,12 +238,14 @@ class _Parser:
             seen.add(check_id)
             kind = table.get("kind")
             if kind not in Check.registry:
-                raise self.fail(f"unknown check kind {kind!r}", f"{key}.kind", hint=f"one of {sorted(Check.registry)}")
+                raise self.fail("missing key kind" if kind is None else f"unknown check kind {kind!r}", f"{key}.kind",
+                                hint=f"one of {sorted(Check.registry)}")
             cls = Check.registry[kind]
             self._known(table, _COMMON_CHECK_KEYS | cls.own_keys, key)
             points = table.get("points")
             if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
-                raise self.fail(f"points must be a positive number, found {points!r}", f"{key}.points")
+                raise self.fail("missing key points" if points is None else
+                                f"points must be a positive number, found {points!r}", f"{key}.points", hint="e.g. points = 1")
             hidden = table.get("hidden", False)
             if not isinstance(hidden, bool):
                 raise self.fail("hidden must be true or false", f"{key}.hidden")

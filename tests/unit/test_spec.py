@@ -70,6 +70,7 @@ def test_good_spec_loads(tmp_path):
     ('id = "a"', 'id = "m"', "checks[1].id", "duplicate check id"),
     ('id = "a"', 'id = "score"', "checks[1].id", "a column grades.csv already has"),
     ("questions = 2", "questions = true", "answers.questions", "positive integer"),
+    ('kind = "answer"\n', '', "checks[1].kind", "missing key kind"),
     ('{ min = 1 }', '{ min = "one" }', "checks[0].layers[1].units", "must be a number"),
     ('type = "Conv2D"', 'type = "conv2d"', "checks[0].layers[0].type", "did you mean 'Conv2D'?"),
     ('type = "Conv2D"', 'type = { one_of = ["Conv2D", "separable_conv2d"] }', "checks[0].layers[0].type",
@@ -212,3 +213,9 @@ def test_an_unreadable_template_is_the_specs_error(tmp_path):
         load_exercise(folder)
     assert "exercise.template" in str(info.value) and "the file is empty" in str(info.value)
     assert "hand it in" not in str(info.value)
+
+
+def test_a_rule_message_may_be_a_plain_string(tmp_path):
+    folder = write(tmp_path, GOOD.replace('message = { en = "No.", zh-TW = "不。" }', 'message = "Not quite."'))
+    check = next(c for c in load_exercise(folder).checks if c.id == "a")
+    assert check.reject[0].message == {"en": "Not quite."}

@@ -103,8 +103,10 @@ def _rules(raw: Any, where: str) -> tuple[Rule, ...]:
             message = table.pop("message", None)
             if points is not None and (not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0):
                 raise SpecError(f"points must be a non-negative number, found {points!r}", where=f"{at}.points")
+            if isinstance(message, str):  # like every other text of a spec: one string serves every language
+                message = {"en": message}
             if message is not None and not (isinstance(message, dict) and all(isinstance(v, str) for v in message.values())):
-                raise SpecError("message must be a table of texts by language", where=f"{at}.message",
+                raise SpecError("message must be a text or a table of texts by language", where=f"{at}.message",
                                 hint='message = {en = "...", zh-TW = "..."}')
         rules.append(Rule(Matcher.from_spec(table, at), points, message))
     return tuple(rules)
