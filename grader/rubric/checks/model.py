@@ -21,7 +21,6 @@ Spec keys (all optional except ``layers`` or a property)::
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
