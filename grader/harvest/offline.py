@@ -1,7 +1,7 @@
 """Kernel-side shims that make real notebooks finish in seconds without a network.
 
 Executed inside the student's kernel from its source text (like ``probe.py``),
-so it imports nothing from ``grader``. Two independent shims:
+so it imports nothing from ``grader``. Three independent shims:
 
 * **Datasets offline.** ``keras.datasets.<name>.load_data`` returns the real
   dataset from a local cache file when one exists (``<cache>/<name>.npz``),
@@ -18,10 +18,9 @@ so it imports nothing from ``grader``. Two independent shims:
   eagerly (``tf.config.run_functions_eagerly`` for the call's duration, then
   restored): tracing and optimising a training graph costs about 0.8 s, more
   than the few steps it would speed up. The model itself is not touched.
-
-A third, always on: **Colab's ``%tensorflow_version``** line magic does nothing
-here (the installed TensorFlow is the one there is) instead of failing the cell
-and the imports in it.
+* **Colab's ``%tensorflow_version``** line magic does nothing here (the
+  installed TensorFlow is the one there is) instead of failing the cell and
+  the imports in it.
 
 Every use is recorded in ``EVENTS`` as a message key and its parameters
 (``{"key": "dataset_generated", "params": {"name": "mnist"}}``), so the
