@@ -49,9 +49,9 @@ CATALOG: dict[str, dict[str, str]] = {
     # run-level notes
     # why a run did not end normally, and what the student can do (keys: "status." + Status value)
     "status.timeout": {
-        "en": "your code ran past its time limit and was stopped: the checks were graded on what it had built by "
-              "then. Look for long loops or long training (epochs)",
-        "zh-TW": "程式執行超過時間限制而被中止：只依中止前建立的內容評分。請檢查是否有很長的迴圈或訓練（epochs）"},
+        "en": "your code ran past a time limit and was stopped there: the checks were graded on the models it "
+              "built. Look for long loops or long training (epochs)",
+        "zh-TW": "程式執行超過時間限制而在該處被中止：依已建立的模型評分。請檢查是否有很長的迴圈或訓練（epochs）"},
     "status.memory-limit": {
         "en": "your code used more memory than the grader allows and was stopped: the checks were graded on what "
               "it had built by then. Use smaller arrays, batches or models",

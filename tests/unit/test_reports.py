@@ -68,7 +68,7 @@ def test_text_report_shows_score_what_differs_hint_and_cell_errors():
 
 def test_text_report_in_chinese_and_cut_short():
     out = _text(_result(Status.TIMEOUT), "zh-TW")
-    assert "總分" in out and "程式執行超過時間限制而被中止：只依中止前建立的內容評分" in out
+    assert "總分" in out and "程式執行超過時間限制而在該處被中止：依已建立的模型評分" in out
 
 
 def test_chinese_titles_and_verdicts_are_folded_not_cut_in_a_narrow_terminal():
