@@ -63,11 +63,11 @@ def run_notes(doc: Doc) -> list[str]:
     """What the student should know about the run: why it stopped, failed cells, offline datasets."""
     notes = [clean(n) for n in doc.get("notes") or ()]
     if doc.get("status") != "graded" and doc.get("message"):
-        notes.insert(1 if notes else 0, run_message(doc["status"], doc["message"]))  # after the status's note
+        notes.insert(1 if notes else 0, _run_message(doc["status"], doc["message"]))  # after the status's note
     return notes
 
 
-def run_message(status: str, message: Any) -> str:
+def _run_message(status: str, message: Any) -> str:
     """A run's message as a reader sees it: of a grader failure only the first line (its traceback is
     for the TA, in the JSON result), otherwise all of it (an unusable file's message ends with its hint)."""
     text = clean(message).strip()

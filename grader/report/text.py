@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
-from grader.report.common import clean, run_message
+from grader.report.common import as_doc, clean, run_notes
 from grader.rubric.result import GradeResult
 
 _HEAD = {
@@ -56,10 +56,7 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
                 feedback.append(f"\n{words['hint']}: " + (check.hint.get(lang) or check.hint.get("en", "")), style="cyan")
         table.add_row(mark, title, f"{_fmt(check.points)}/{_fmt(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
-    notes = [n.render(lang) for n in result.notes]
-    if result.outcome.message and result.status != Status.GRADED:
-        notes.insert(1 if notes else 0, run_message(result.status.value, result.outcome.message))
-    notes.extend(result.outcome.notes)
+    notes = run_notes(as_doc(result, lang))  # the same notes, in the same order, as every other report
     if notes:  # Text, not markup: a student's error message may hold "[/]"
         parts.append(Panel(Text("\n".join(f"• {clean(n)}" for n in notes)), title=words["notes"],
                            border_style=colour, title_align="left"))
