@@ -153,9 +153,10 @@ def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None
         if item.is_symlink():
             found.problems.append({"where": name, "what": "symbolic link: not followed"})
             continue
-        if out_real is not None and item.resolve() == out_real:
+        real = item.resolve() if out_real is not None else None
+        if real is not None and real == out_real:
             continue
-        if out_real is not None and item.resolve() in out_real.parents:
+        if real is not None and real in out_real.parents:
             raise UsageError("--out is inside a student's submission", where=f"{out} (in {name})",
                              hint="pass an --out outside SUBMISSIONS, or directly in it next to the students' files")
         student, fields, matched = student_of(name, item.is_dir(), pattern, lms)

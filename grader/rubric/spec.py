@@ -68,12 +68,14 @@ RESERVED_IDS = LEADING_COLUMNS + TRAILING_COLUMNS
 def load_exercise(folder: Path) -> Exercise:
     path = folder / SPEC_FILE
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark from Windows Notepad is harmless
+        data = path.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read the spec: {exc.strerror}", where=str(path),
                         hint=f"an exercise folder needs an {SPEC_FILE}") from None
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark from Windows Notepad is harmless
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        line = data[:exc.start].count(b"\n") + 1
         raise SpecError(f"the spec is not UTF-8 (line {line}; Windows Notepad's \"ANSI\" is Big5 here)",
                         where=f"{path}:{line}", hint="save it as UTF-8 (Notepad: Save as, Encoding: UTF-8)") from None
     try:

@@ -141,6 +141,9 @@ def _tidied(raw: dict, text: str, path: Path) -> str:
     cells = raw.get("cells")
     if not isinstance(cells, list):
         return text
+    if not isinstance(raw.get("nbformat_minor"), int):
+        raw["nbformat_minor"] = 0
+    needs_ids = raw["nbformat_minor"] >= 5  # required from 4.5 on, but nothing we read
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
             raise SubmissionError(f"not a valid notebook: cell {number} is not a cell (a JSON object)",
@@ -154,13 +157,10 @@ def _tidied(raw: dict, text: str, path: Path) -> str:
             cell["source"] = [line for line in source if isinstance(line, str)]
         elif not isinstance(source, str):
             cell["source"] = ""
-        if isinstance(raw.get("nbformat_minor"), int) and raw["nbformat_minor"] >= 5 \
-                and not isinstance(cell.get("id"), str):  # required from 4.5 on, but nothing we read
+        if needs_ids and not isinstance(cell.get("id"), str):
             cell["id"] = f"cell-{number}"
     if not isinstance(raw.get("metadata"), dict):
         raw["metadata"] = {}
-    if not isinstance(raw.get("nbformat_minor"), int):
-        raw["nbformat_minor"] = 0
     return json.dumps(raw)
 
 
