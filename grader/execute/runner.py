@@ -11,7 +11,9 @@ we need per-request deadlines, interrupts and an output byte budget as plain
 control flow, and must not keep what the student prints (nbclient stores every
 output in the notebook). Nothing the student prints is trusted: the only
 evidence is the harvest document that the probe publishes in answer to our own
-``emit`` request, tagged with a nonce that the cell could not know in advance.
+``emit`` call (evaluated after a successful cell as its ``user_expressions``,
+else sent as a request of its own), tagged with a nonce that the cell could
+not know in advance.
 """
 
 from __future__ import annotations
@@ -152,14 +154,16 @@ class Shims:
     offline_datasets: bool = True
     dataset_cache: str | None = None
 
-    def setup_code(self) -> str:
+    @staticmethod
+    def source() -> str:
         spec = importlib.util.find_spec("grader.harvest.offline")
         assert spec is not None and spec.origin
-        source = Path(spec.origin).read_text(encoding="utf-8")
-        module = (f"__import__('sys').modules.setdefault({SHIM_MODULE!r}, "
-                  f"__import__('types').ModuleType({SHIM_MODULE!r}))")
-        return (f"exec(compile({source!r}, '<keras-grader offline>', 'exec'), {module}.__dict__)\n"
-                f"__import__('sys').modules[{SHIM_MODULE!r}].install(training_steps={self.training_steps!r}, "
+        return Path(spec.origin).read_text(encoding="utf-8")
+
+    def setup_code(self, staged: Path) -> str:
+        """Exec ``source()``, staged at ``staged`` (see ``_exec_staged``), then install the shims."""
+        return (_exec_staged(staged, SHIM_MODULE, "<keras-grader offline>")
+                + f"__import__('sys').modules[{SHIM_MODULE!r}].install(training_steps={self.training_steps!r}, "
                 f"cache_dir={self.dataset_cache!r}, datasets={self.offline_datasets!r}, "
                 f"training_epochs={self.training_epochs!r}, training_batch={self.training_batch!r})\n")
 
@@ -208,19 +212,25 @@ class _Kernel:
         self.output_bytes = 0  # everything the submission printed, ours excluded
         self.forged = 0  # harvest-typed outputs that did not answer our request
         self.other_replies: dict[str, dict] = {}  # replies that came while waiting for another request
+        self._nonces: dict[str, str] = {}  # msg_id -> the nonce its harvest must carry
         self._poller = zmq.asyncio.Poller()
         self._poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
         self._poller.register(self.kc.iopub_channel.socket, zmq.POLLIN)
 
     async def request(self, code: str, seconds: float, *, own: bool = False,
-                      nonce: str | None = None) -> _Reply:
-        """Execute ``code``; ``own`` marks the grader's requests (silent, exempt from the output cap)."""
-        msg_id = self.kc.execute(code, silent=own, store_history=not own,
-                                 allow_stdin=False, stop_on_error=False)
-        return await self.wait(msg_id, seconds, nonce=nonce, stop_on_flood=not own)
+                      nonce: str | None = None, then: dict[str, str] | None = None) -> _Reply:
+        """Execute ``code``; ``own`` marks the grader's requests (silent, exempt from the output cap).
 
-    async def wait(self, msg_id: str, seconds: float, *, nonce: str | None = None,
-                   stop_on_flood: bool = True) -> _Reply:
+        ``then``: expressions the kernel evaluates after ``code`` if it succeeded
+        (``user_expressions``); a harvest they publish with ``nonce`` is kept.
+        """
+        msg_id = self.kc.execute(code, silent=own, store_history=not own, user_expressions=then,
+                                 allow_stdin=False, stop_on_error=False)
+        if nonce is not None:
+            self._nonces[msg_id] = nonce
+        return await self.wait(msg_id, seconds, stop_on_flood=not own)
+
+    async def wait(self, msg_id: str, seconds: float, *, stop_on_flood: bool = True) -> _Reply:
         """Read both channels until the request is answered and idle, or something ends it."""
         loop = asyncio.get_running_loop()
         start = checked = loop.time()
@@ -248,13 +258,19 @@ class _Kernel:
                     self.other_replies[msg["parent_header"].get("msg_id")] = msg["content"]
             if self.kc.iopub_channel.socket in events:
                 msg = await _receive(self.kc.iopub_channel)
-                if msg and self._on_iopub(msg, reply, nonce):
+                if msg and self._on_iopub(msg, reply):
                     idle = True
         return self._end(reply, "done" if answered else "timeout", start)
 
-    def _on_iopub(self, msg: dict, reply: _Reply, nonce: str | None) -> bool:
-        """Count one output message; keep it only if it is our harvest. True when the request is idle."""
-        ours = msg["parent_header"].get("msg_id") == reply.msg_id
+    def _on_iopub(self, msg: dict, reply: _Reply) -> bool:
+        """Count one output message; keep it only if it is our harvest. True when the request is idle.
+
+        A harvest that answers an earlier request of ours (a cell cut short by
+        the output cap publishes its harvest after we stopped waiting) is
+        dropped quietly: the runner asks again.
+        """
+        parent = msg["parent_header"].get("msg_id")
+        ours = parent == reply.msg_id
         kind, content = msg["msg_type"], msg["content"]
         if kind == "status":
             return ours and content.get("execution_state") == "idle"
@@ -262,9 +278,10 @@ class _Kernel:
             return False
         payload = content.get("data", {}).get(MIME_TYPE) if isinstance(content.get("data"), dict) else None
         if payload is not None:
-            if ours and kind == "display_data" and nonce and isinstance(payload, dict) \
-                    and payload.get("nonce") == nonce:
-                reply.docs.append(payload.get("doc"))
+            nonce = self._nonces.get(parent)
+            if kind == "display_data" and nonce and isinstance(payload, dict) and payload.get("nonce") == nonce:
+                if ours:
+                    reply.docs.append(payload.get("doc"))
                 return False
             self.forged += 1
         self.output_bytes += _output_size(kind, content)
@@ -422,19 +439,38 @@ class _Run:
         self.isolation = self.launcher.isolation()
         if not await self._start(work):
             return
-        setup = await self._probe(_setup_code(source), "while setting up the probe", seconds=STARTUP_TIMEOUT)
+        cells = self.submission.code_cells
+        first = _call("begin_cell", cells[0].index) if cells else ""
+        staged = self._stage("probe.py", source)
+        setup = await self._probe(_setup_code(staged) + ("" if shims else first),
+                                  "while setting up the probe", seconds=STARTUP_TIMEOUT)
+        staged.unlink(missing_ok=True)
         if setup is None:
             return
         if setup.get("status") != "ok":  # before any student code: the grader's fault
             self.stop(Status.INTERNAL_ERROR, f"the probe could not be installed: {_error_line(setup)}")
             return
         if shims is not None:
-            done = await self._probe(shims.setup_code(), "while installing the offline shims", seconds=STARTUP_TIMEOUT)
+            staged = self._stage("offline.py", shims.source())
+            done = await self._probe(shims.setup_code(staged) + first, "while installing the offline shims",
+                                     seconds=STARTUP_TIMEOUT)
+            staged.unlink(missing_ok=True)
             if done is None:
                 return
-        for cell in self.submission.code_cells:
-            if not await self._run_cell(cell):
+        for cell, after in zip(cells, [*cells[1:], None]):
+            if not await self._run_cell(cell, None if after is None else after.index):
                 return
+
+    def _stage(self, name: str, text: str) -> Path:
+        """Write kernel-side source into the runtime folder, for a setup request to read.
+
+        Sent inline, 36 kB of source cost the kernel about 50 ms per run: ipykernel
+        hashes every request's text in pure Python and IPython tokenizes it twice.
+        """
+        assert self._runtime is not None
+        path = self._runtime / name
+        path.write_text(text, encoding="utf-8")
+        return path
 
     def _make_workdir(self, workdir: Path | None, files: Sequence[Path]) -> Path:
         self._private = Path(tempfile.mkdtemp(prefix="kg-"))
@@ -516,18 +552,28 @@ class _Run:
 
     # ---- cells
 
-    async def _run_cell(self, cell: Cell) -> bool:
-        """Run one code cell and harvest after it; False when the run must stop."""
+    async def _run_cell(self, cell: Cell, after: int | None) -> bool:
+        """Run one code cell and harvest after it; False when the run must stop.
+
+        The harvest rides on the cell's own request, as ``user_expressions``
+        that ipykernel evaluates once the cell has succeeded, together with
+        ``begin_cell`` of the next cell (``after``): one round trip per cell
+        instead of three. A cell that failed, was interrupted or whose reply
+        carried no harvest gets a request of our own, as before. The nonce
+        is only in our request: no output the cell printed can carry it.
+        """
         assert self.kernel is not None
         label, left = f"cell {cell.index + 1}", self._left()  # 1-based, as students count
         if left <= 0:
             self.stop(Status.TIMEOUT, f"the run reached the total time limit of {self.limits.total_timeout:g} s "
                                       f"before {label}")
             return False
-        if await self._probe(_call("begin_cell", cell.index), f"before {label}") is None:
-            return False
         per_cell = min(self.limits.cell_timeout, left)
-        reply = await self.kernel.request(cell.source, per_cell)
+        nonce = secrets.token_hex(16)
+        then = {"harvest": _call("emit", nonce).strip()}
+        if after is not None:
+            then["next"] = _call("begin_cell", after).strip()
+        reply = await self.kernel.request(cell.source, per_cell, nonce=nonce, then=then)
         if reply.kind == "died":
             await self._died(f"during {label}")  # the status says why: memory, exit code, signal
             self.cells[cell.index] = CellRun(cell.index, CellState.ERROR, reply.seconds, error_name="KernelDied",
@@ -541,7 +587,11 @@ class _Run:
             return False
         if self.kernel.output_bytes > self.limits.output_bytes:
             self._flooded(label)
-        harvested = await self._harvest(label)  # models built before a stop still count
+        if reply.kind == "done" and reply.docs:
+            self._accept(reply.docs, f"after {label}")
+            harvested = True
+        else:  # models built before a stop still count
+            harvested = await self._harvest(label, after)
         return harvested and self.status is Status.GRADED
 
     async def _interrupt(self, cell: Cell, reply: _Reply, per_cell: float) -> bool:
@@ -575,9 +625,10 @@ class _Run:
         self.stop(Status.OUTPUT_LIMIT, f"{label} took the submission's output past "
                                        f"{self.limits.output_bytes} bytes; the run was stopped")
 
-    async def _harvest(self, label: str) -> bool:
+    async def _harvest(self, label: str, after: int | None) -> bool:
         nonce = secrets.token_hex(16)
-        return await self._probe(_call("emit", nonce), f"after {label}", nonce=nonce) is not None
+        code = _call("emit", nonce) + ("" if after is None else _call("begin_cell", after))
+        return await self._probe(code, f"after {label}", nonce=nonce) is not None
 
     async def _probe(self, code: str, label: str, *, nonce: str | None = None,
                      seconds: float = HARVEST_TIMEOUT) -> dict | None:
@@ -664,10 +715,16 @@ class _Run:
 # --------------------------------------------------------------------------- helpers
 
 
-def _setup_code(source: str) -> str:
-    """Exec the probe in a module of its own (kept out of the student's namespace), then install it."""
-    module = f"__import__('sys').modules.setdefault({PROBE_MODULE!r}, __import__('types').ModuleType({PROBE_MODULE!r}))"
-    return f"exec(compile({source!r}, '<keras-grader probe>', 'exec'), {module}.__dict__)\n" + _call("install")
+def _setup_code(staged: Path) -> str:
+    """Exec the probe (staged at ``staged``) in a module of its own, kept out of the student's namespace, then install it."""
+    return _exec_staged(staged, PROBE_MODULE, "<keras-grader probe>") + _call("install")
+
+
+def _exec_staged(staged: Path, module: str, filename: str) -> str:
+    """Kernel code: exec the file ``staged`` (the runner deletes it after the request) in ``sys.modules[module]``."""
+    target = f"__import__('sys').modules.setdefault({module!r}, __import__('types').ModuleType({module!r}))"
+    return (f"exec(compile(__import__('pathlib').Path({str(staged)!r}).read_text('utf-8'), {filename!r}, 'exec'), "
+            f"{target}.__dict__)\n")
 
 
 def _call(function: str, *args: Any) -> str:

@@ -2,13 +2,16 @@
 
 How the runner uses it (``grader/execute/runner.py``)
 ----------------------------------------------------
-The kernel never imports this file. The runner sends its *text* and execs it in
-a module object of its own, ``sys.modules["_keras_grader_probe"]`` (kept out of
-the student's namespace), then calls, each as a statement::
+The kernel never imports this file. The runner hands it its *text* and execs it
+in a module object of its own, ``sys.modules["_keras_grader_probe"]`` (kept out
+of the student's namespace), then calls::
 
     install()            # once, before any student code; imports Keras
-    begin_cell(i)        # before code cell i
+    begin_cell(i)        # before code cell i (after the previous cell's emit)
     emit(nonce)          # after the cell: publishes one display_data output
+
+``emit`` and the next ``begin_cell`` are the ``user_expressions`` of a cell's
+own request when it succeeded, statements of a request of their own otherwise.
 
 ``emit`` publishes ``{"nonce": nonce, "doc": snapshot()}`` under MIME type
 ``application/vnd.keras-grader.harvest+json`` through the IPython display

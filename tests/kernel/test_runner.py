@@ -95,6 +95,23 @@ def test_failing_cells_are_recorded_and_later_cells_still_run(tmp_path):
     assert names(outcome) == ["late"]
 
 
+def test_a_cell_that_succeeds_is_harvested_by_its_own_request_and_one_that_fails_by_another(tmp_path, monkeypatch):
+    """A round trip costs a forked kernel ~8 ms: the harvest rides on a successful cell's request."""
+    sent = []
+    request = runner._Kernel.request
+
+    async def counted(self, code, seconds, **kwargs):
+        sent.append("cell" if not kwargs.get("own") else "probe")
+        return await request(self, code, seconds, **kwargs)
+
+    monkeypatch.setattr(runner._Kernel, "request", counted)
+    sub = submission(tmp_path, "a = FakeModel('a')", "b = FakeModel('b')\n1 / 0", "c = FakeModel('c')", "d = 1")
+    outcome = run(sub)
+    assert states(outcome) == ["ok", "error", "ok", "ok"]
+    assert [(m.name, m.cell) for m in outcome.harvest.models] == [("a", 1), ("b", 2), ("c", 3)]
+    assert sent == ["probe", "cell", "cell", "probe", "cell", "cell"]  # setup; the failed cell's harvest
+
+
 def test_a_cell_past_its_timeout_is_interrupted_and_the_next_cell_runs(tmp_path):
     sub = submission(tmp_path, "import time\ntime.sleep(30)", "after = FakeModel('after')")
     start = time.monotonic()
