@@ -103,11 +103,7 @@ async def run_submission_async(
     try:
         await run.execute(files, workdir, probe_source, shims)
     except Exception as exc:  # the grader's own failure: report it, never crash a batch
-        run.responsive = False  # the kernel may be busy with a cell: kill it, do not ask
         run.stop(Status.INTERNAL_ERROR, f"grader error: {type(exc).__name__}: {exc}")
-    except BaseException:  # cancelled, Ctrl-C: likewise
-        run.responsive = False
-        raise
     finally:
         await run.teardown()
     return run.outcome()
@@ -360,16 +356,18 @@ class _Kernel:
             if self.kc.iopub_channel.socket in events:
                 heard = heard or await _receive(self.kc.iopub_channel) is not None
 
-    async def close(self, *, force: bool) -> None:
-        """Shut the kernel down (politely unless ``force``), polling its exit every 10 ms, not 100."""
+    async def close(self) -> None:
+        """Kill the kernel, polling its exit every 10 ms, not 100.
+
+        Never a polite shutdown: a single-use kernel has nothing left to say once
+        the last harvest is in (or it is stuck), the launcher kills whatever it
+        started anyway, and ipykernel's shutdown handshake took ~35 ms per run.
+        """
         km = self.km
         try:
             self.kc.stop_channels()
             if km.has_kernel:
-                if force:
-                    await km.provisioner.kill()
-                else:
-                    await km.request_shutdown()
+                await km.provisioner.kill()
                 await asyncio.wait_for(km.finish_shutdown(waittime=SHUTDOWN_WAIT, pollinterval=EXIT_POLL),
                                        timeout=SHUTDOWN_WAIT + 10)
             await km.cleanup_resources()
@@ -422,7 +420,6 @@ class _Run:
         self.message: str | None = None
         self.timed_out: list[str] = []  # cells interrupted at their limit while the run went on
         self.kernel: _Kernel | None = None
-        self.responsive = True  # whether the kernel can be asked to shut down politely
         self.isolation = Isolation()
         self._private: Path | None = None  # grader-only temp dir (kernel log, default workdir)
         self._runtime: Path | None = None  # connection file and sockets, inside the workdir
@@ -524,7 +521,6 @@ class _Run:
         try:
             await self.kernel.wait_for_ready(min(STARTUP_TIMEOUT, self._left()))
         except RuntimeError as exc:
-            self.responsive = False
             status = Status.MEMORY_LIMIT if self.launcher.memory_exceeded() else Status.INTERNAL_ERROR
             self.stop(status, f"the kernel did not start: {exc}; kernel log: {_tail(log_path)!r}")
             return False
@@ -534,7 +530,7 @@ class _Run:
         """Stop the kernel, let the launcher kill leftovers, remove the scratch files. Never raises."""
         steps = []
         if self.kernel is not None:
-            steps.append(("shutting down the kernel", lambda: self.kernel.close(force=not self.responsive)))
+            steps.append(("shutting down the kernel", self.kernel.close))
         if self._prepared:
             steps.append(("launcher cleanup", _as_async(self.launcher.cleanup)))
         steps.append(("removing scratch files", _as_async(self._remove_scratch)))
@@ -615,7 +611,6 @@ class _Run:
             await self._died(f"while interrupting cell {cell.index + 1}")
             return False
         if stopped.kind != "done":
-            self.responsive = False
             self.stop(Status.TIMEOUT, f"cell {cell.index + 1} ran past its {per_cell:g} s limit and did not stop "
                                       f"within {INTERRUPT_GRACE:g} s of an interrupt")
             return False
@@ -642,7 +637,6 @@ class _Run:
             await self._died(label)
             return None
         if reply.kind != "done":
-            self.responsive = False
             self.stop(Status.TIMEOUT, f"the kernel stopped responding {label}")
             return None
         if reply.content.get("status") != "ok":
@@ -666,7 +660,6 @@ class _Run:
             self.models[model.uid] = model  # latest facts per model; models gone since still count
 
     async def _died(self, label: str) -> None:
-        self.responsive = False
         assert self.kernel is not None
         how = await self.kernel.exit_description()
         if self.launcher.memory_exceeded():

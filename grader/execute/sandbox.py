@@ -45,6 +45,7 @@ LAUNCH = Path(__file__).resolve().with_name("launch.py")
 INNER_LAUNCH = "/run/keras-grader/launch.py"  # where bwrap shows launch.py (the project may sit under $HOME)
 UNPRIVILEGED_USER = "nobody"
 KILL_WAIT = 5.0  # cleanup gives up (and says so) after this long
+KILL_POLL = 0.005  # how often cleanup looks again for killed processes that have not exited yet
 PROBE_TIMEOUT = 10.0
 MEMORY_SIGNALS = {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT}
 
@@ -452,7 +453,7 @@ class SandboxLauncher(Launcher):
             self._plain.cleanup()  # detached processes outside any cgroup or namespace
             if not alive or time.monotonic() > deadline:
                 break
-            time.sleep(0.02)
+            time.sleep(KILL_POLL)
         left = [group for _, group in self._groups if not _rmdir(group, deadline)]
         self._groups = []
         if self._owner and self.plan.user and self.workdir and self.workdir.exists():
@@ -526,4 +527,4 @@ def _rmdir(group: Path, deadline: float) -> bool:
         except OSError:
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.02)
+            time.sleep(KILL_POLL)

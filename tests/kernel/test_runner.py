@@ -112,6 +112,16 @@ def test_a_cell_that_succeeds_is_harvested_by_its_own_request_and_one_that_fails
     assert sent == ["probe", "cell", "cell", "probe", "cell", "cell"]  # setup; the failed cell's harvest
 
 
+def test_the_kernel_is_killed_after_the_last_harvest_so_exit_handlers_never_run(tmp_path):
+    """No polite shutdown: it cost ~35 ms per run, and nothing a submission does after its cells counts."""
+    marker = tmp_path / "atexit-ran"
+    sub = submission(tmp_path, f"import atexit, pathlib\natexit.register(pathlib.Path({str(marker)!r}).touch)",
+                     "kept = FakeModel('kept')")
+    outcome = run(sub)
+    assert outcome.status is Status.GRADED and names(outcome) == ["kept"]
+    assert not marker.exists()
+
+
 def test_a_cell_past_its_timeout_is_interrupted_and_the_next_cell_runs(tmp_path):
     sub = submission(tmp_path, "import time\ntime.sleep(30)", "after = FakeModel('after')")
     start = time.monotonic()
