@@ -1,0 +1,24 @@
+"""The datasets the offline shim generates: the real shapes and dtypes, writable, the same in every run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.harvest import offline
+
+
+@pytest.mark.parametrize("name", sorted(offline._SHAPES))
+def test_a_generated_dataset_has_the_real_shapes_dtypes_and_every_class(name):
+    (train_shapes, test_shapes, dtype, classes) = offline._SHAPES[name]
+    (x_train, y_train), (x_test, y_test) = offline._generated(name)
+    assert (x_train.shape, y_train.shape) == train_shapes and (x_test.shape, y_test.shape) == test_shapes
+    assert x_train.dtype == np.dtype(dtype) and y_train.dtype == np.uint8
+    assert x_train.flags.writeable and y_train.flags.writeable  # notebooks scale and reshape in place
+    assert set(np.unique(y_train)) == set(range(classes))  # len(np.unique(y)) is a common num_classes
+    assert 0 < x_train[:64].std() and x_train.min() >= 0 and x_train.max() <= 255
+
+
+def test_a_generated_dataset_is_the_same_in_every_run():
+    first, again = offline._generated("mnist"), offline._generated("mnist")
+    assert all(np.array_equal(a, b) for part_a, part_b in zip(first, again) for a, b in zip(part_a, part_b))
