@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 from grader.i18n import normalise_lang
-from grader.report.common import Doc, fmt, needs_look, student_id
+from grader.report.common import Doc, needs_look, shown, student_id
 from grader.report.html import esc, page
 
 _WORDS = {
@@ -98,7 +98,7 @@ def pass_rate_svg(rates: Sequence[Mapping[str, Any]]) -> str:
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w * share:.1f}" height="16" fill="#1a7f37"/>')
         mean = rate["points"] / rate["n"] if rate["n"] else 0.0
         parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 15}">{share:.0%} · mean {mean:.2f}/'
-                     f"{fmt(rate['max_points'])}</text>")
+                     f"{shown(rate['max_points'])}</text>")
     return "".join(parts) + "</svg>"
 
 
@@ -119,7 +119,7 @@ def render(docs: Sequence[Doc], title: str = "", problems: Sequence[Mapping[str,
     body = [f"<h1>{esc(title)} — {esc(w['report'])}</h1>",
             f"<p>{len(primary)} {esc(w['students'])}, {len(docs)} {esc(w['submissions'])} · "
             + (f"{esc(w['mean'])} {statistics.fmean(scores):.2f} · {esc(w['median'])} "
-               f"{statistics.median(scores):g} / {fmt(max_score)} · " if scores else "")
+               f"{shown(statistics.median(scores))} / {shown(max_score)} · " if scores else "")
             + f"{esc(w['full'])}: {full} · "
             + ", ".join(f"<code>{esc(s)}</code> {n}" for s, n in sorted(statuses.items())) + "</p>",
             f"<h2>{esc(w['histogram'])}</h2>", histogram_svg(score_bins(scores, max_score), w["count"]),
@@ -144,8 +144,8 @@ def render(docs: Sequence[Doc], title: str = "", problems: Sequence[Mapping[str,
     for doc in docs:
         marks = {c["id"]: ('<span class="ok">✓</span>' if c["passed"] else '<span class="bad">✗</span>')
                  for c in doc["checks"]}
-        rows.append(f"<tr><td>{feedback_link(doc)}</td><td class=\"num\">{fmt(doc['score'])}/"
-                    f"{fmt(doc['max_score'])}</td><td><code>{esc(doc['status'])}</code></td>"
+        rows.append(f"<tr><td>{feedback_link(doc)}</td><td class=\"num\">{shown(doc['score'])}/"
+                    f"{shown(doc['max_score'])}</td><td><code>{esc(doc['status'])}</code></td>"
                     + "".join(f"<td>{marks.get(c, '')}</td>" for c in check_ids) + "</tr>")
     body.append(f"<h2>{esc(w['all'])}</h2><table><thead><tr><th>id</th><th class=\"num\">{esc(w['score'])}</th>"
                 f"<th>{esc(w['status'])}</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")

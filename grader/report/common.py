@@ -48,7 +48,13 @@ def clean(text: Any) -> str:
 
 
 def fmt(points: float) -> str:
+    """Points as data (CSV columns an LMS imports): as computed, up to four decimals."""
     return f"{points:g}"
+
+
+def shown(points: float) -> str:
+    """Points as people read them: at most two decimals (a third of a point is 0.33, not 0.3333)."""
+    return f"{round(points, 2):g}"
 
 
 def check_lines(check: Doc, doc: Doc, reveal_hidden: bool = False) -> tuple[str, list[str], str | None]:

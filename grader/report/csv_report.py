@@ -25,7 +25,7 @@ import html
 import io
 from typing import Any, Iterable, Sequence
 
-from grader.report.common import Doc, check_lines, clean, fmt
+from grader.report.common import Doc, check_lines, clean, fmt, shown
 from grader.rubric.spec import LEADING_COLUMNS, TRAILING_COLUMNS
 
 LMS = ("canvas", "moodle")
@@ -91,7 +91,7 @@ def moodle_comment(doc: Doc) -> str:
     """
     if doc["status"] == "internal-error":
         return ""
-    parts = [f"{fmt(doc['score'])} / {fmt(doc['max_score'])} ({doc['status']})."]
+    parts = [f"{shown(doc['score'])} / {shown(doc['max_score'])} ({doc['status']})."]
     for check in doc["checks"]:
         if not check["passed"]:
             message, _, _ = check_lines(check, doc)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.report.common import ResultLike, as_doc, check_lines, clean, fmt, run_notes, words
+from grader.report.common import ResultLike, as_doc, check_lines, clean, run_notes, shown, words
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
@@ -45,7 +45,7 @@ def to_gradescope(result: ResultLike, lang: str | None = None,
             "name_format": "text",
             "visibility": hidden_visibility if check.get("hidden") else "visible",
         })
-    summary = [f"{w['score']}: {fmt(doc['score'])} / {fmt(doc['max_score'])}   {w['status']}: {doc['status']}"]
+    summary = [f"{w['score']}: {shown(doc['score'])} / {shown(doc['max_score'])}   {w['status']}: {doc['status']}"]
     summary += [f"• {n}" for n in run_notes(doc)]
     return {
         "score": float(doc["score"]),

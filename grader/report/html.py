@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from grader.report.common import ResultLike, as_doc, check_lines, clean, fmt, run_notes, student_id, words
+from grader.report.common import ResultLike, as_doc, check_lines, clean, run_notes, shown, student_id, words
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans TC",sans-serif;margin:2rem auto;max-width:60rem;
@@ -52,9 +52,9 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
         if hint:
             cell += f'<div class="hint">{esc(w["hint"])}: {esc(hint)}</div>'
         rows.append(f"<tr><td>{mark}</td><td>{esc(check['title'])}</td>"
-                    f'<td class="num">{fmt(check["points"])}/{fmt(check["max_points"])}</td><td>{cell}</td></tr>')
+                    f'<td class="num">{shown(check["points"])}/{shown(check["max_points"])}</td><td>{cell}</td></tr>')
     body = [f"<h1>{esc(w['feedback_for'])} {esc(ident)}</h1>",
-            f'<p><span class="score {colour}">{esc(w["score"])}: {fmt(doc["score"])} / {fmt(doc["max_score"])}</span>'
+            f'<p><span class="score {colour}">{esc(w["score"])}: {shown(doc["score"])} / {shown(doc["max_score"])}</span>'
             f' &nbsp; {esc(w["status"])}: <code>{esc(doc["status"])}</code> &nbsp; '
             f'<span class="dim">{esc(doc.get("exercise", ""))}</span></p>',
             f'<table><thead><tr><th></th><th>{esc(w["check"])}</th><th class="num">{esc(w["points"])}</th>'

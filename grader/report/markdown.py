@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from grader.report.common import ResultLike, as_doc, check_lines, fmt, run_notes, student_id, words
+from grader.report.common import ResultLike, as_doc, check_lines, run_notes, shown, student_id, words
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!{}])")
 
@@ -26,12 +26,12 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
     w = words(doc)
     title = f"# {w['feedback_for']} {escape(student_id(doc))}"
     lines = [title, "",
-             f"**{w['score']}: {fmt(doc['score'])} / {fmt(doc['max_score'])}** · {w['status']}: `{doc['status']}`"
+             f"**{w['score']}: {shown(doc['score'])} / {shown(doc['max_score'])}** · {w['status']}: `{doc['status']}`"
              f" · {escape(str(doc.get('exercise', '')))}", ""]
     for check in doc["checks"]:
         mark = "✓" if check["passed"] else "✗"
         message, details, hint = check_lines(check, doc, reveal_hidden)
-        lines.append(f"- {mark} **{escape(check['title'])}** — {fmt(check['points'])}/{fmt(check['max_points'])}  ")
+        lines.append(f"- {mark} **{escape(check['title'])}** — {shown(check['points'])}/{shown(check['max_points'])}  ")
         lines.append(f"  {escape(message)}")
         lines.extend(f"  - {escape(d)}" for d in details)
         if hint:

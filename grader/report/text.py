@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
-from grader.report.common import as_doc, clean, run_notes
+from grader.report.common import as_doc, clean, run_notes, shown
 from grader.rubric.result import GradeResult
 
 _HEAD = {
@@ -24,17 +24,13 @@ _HEAD = {
 }
 
 
-def _fmt(points: float) -> str:
-    return f"{points:g}"
-
-
 def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -> RenderableType:
     lang = normalise_lang(lang)
     words = _HEAD[lang]
     ok = result.full_marks
     colour = "green" if ok else ("yellow" if result.status == Status.GRADED else "red")
     header = Text.assemble(
-        (f"{words['score']}: {_fmt(result.score)} / {_fmt(result.max_score)}", f"bold {colour}"),
+        (f"{words['score']}: {shown(result.score)} / {shown(result.max_score)}", f"bold {colour}"),
         f"   {words['status']}: {result.status.value}   ", (result.submission, "dim"))
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=False)
     table.add_column("", width=2, no_wrap=True)
@@ -54,7 +50,7 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
                 feedback.append("\n• " + detail.render(lang), style="dim")
             if check.hint:
                 feedback.append(f"\n{words['hint']}: " + (check.hint.get(lang) or check.hint.get("en", "")), style="cyan")
-        table.add_row(mark, title, f"{_fmt(check.points)}/{_fmt(check.max_points)}", feedback)
+        table.add_row(mark, title, f"{shown(check.points)}/{shown(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
     notes = run_notes(as_doc(result, lang))  # the same notes, in the same order, as every other report
     if notes:  # Text, not markup: a student's error message may hold "[/]"

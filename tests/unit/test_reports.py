@@ -159,3 +159,21 @@ def test_models_past_the_harvest_cap_are_said_not_silently_ignored():
     result = grade(EXERCISE, SOLUTION, ExecutionOutcome(status=Status.GRADED, harvest=parse_harvest(doc)))
     notes = {lang: " ".join(n.render(lang) for n in result.notes) for lang in ("en", "zh-TW")}
     assert "the first 0 were checked, 57 later ones were not" in notes["en"] and "之後的 57 個沒有檢查" in notes["zh-TW"]
+
+
+def test_a_third_of_a_point_reads_0_33_to_people_and_stays_exact_for_an_lms():
+    import dataclasses
+
+    from grader.report import csv_report, html, junit
+    from grader.report.common import as_doc
+
+    result = _result()
+    third = dataclasses.replace(result.checks[0], points=round(1 / 3, 4))
+    result = dataclasses.replace(result, checks=(third, *result.checks[1:]))
+    doc = as_doc(result, "en")
+    readable = [_text(result), markdown.render(result), html.render(result), junit.render([doc]),
+                gradescope.to_gradescope(result)["output"], csv_report.moodle_comment(doc)]
+    for text in readable:
+        assert "0.3333" not in text
+    assert "0.33/" in _text(result) and "0.33/" in markdown.render(result) and "0.33/" in html.render(result)
+    assert "0.3333" in csv_report.grades_csv([doc])  # the number an LMS adds up keeps its precision
