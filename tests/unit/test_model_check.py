@@ -26,6 +26,16 @@ def test_exact_match_counts_layers_after_the_input():
     assert v.message.render("en").startswith("expected 1 layers after the input (Conv2D), found 2")
 
 
+def test_exact_match_with_one_extra_layer_still_pairs_the_expected_ones():
+    chk = check(layers=[{"type": "Conv2D", "filters": 32}, {"type": "Conv2D", "filters": 64}], partial=True)
+    v = verdict(chk, model([conv(32), layer("MaxPooling2D", 2), conv(64, index=3)]))
+    assert v.message.render("en").startswith("expected 2 layers after the input (Conv2D, Conv2D), found 3")
+    assert v.details[:-1] == ()  # the pooling layer is the only problem: no "layer #2: expected Conv2D"
+    assert v.fraction == pytest.approx(4 / 5)  # both layers and their filters count; the layer count does not
+    missing = verdict(chk, model([conv(64)]))
+    assert [d.render("en") for d in (missing.message, *missing.details[:-1])][1:] == ["Conv2D #1: no such layer found"]
+
+
 def test_subsequence_skips_other_layers_in_order():
     chk = check(match="subsequence", layers=[{"type": "Conv2D", "filters": 8}, {"type": "Dense", "units": 10}])
     good = model([conv(8), layer("MaxPooling2D", 2), layer("Dense", 3, units=10)])

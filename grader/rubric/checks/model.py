@@ -140,9 +140,11 @@ class ModelCheck(Check):
                 "model.layer_count", expected=len(self.layers),
                 expected_types=", ".join(s.type_name() for s in self.layers),
                 found=len(body), found_types=_describe_layers(body))))
-            pairs = list(zip(self.layers, body)) + [(s, None) for s in self.layers[len(body):]]
+            # Same length: layer by layer. Otherwise the count has failed already; pairing in order (as
+            # "subsequence") keeps one extra or missing layer from turning every later layer into a mismatch.
+            pairs = list(zip(self.layers, body)) if ok else self._align(body, ordered=True)
         else:
-            pairs = self._align(body)
+            pairs = self._align(body, ordered=self.match == "subsequence")
         ordinals: dict[str, int] = {}
         for position, (spec, layer) in enumerate(pairs, 1):
             name = spec.type_name()
@@ -151,21 +153,47 @@ class ModelCheck(Check):
             findings.extend(self._judge_layer(spec, layer, label, body.index(layer) + 1 if layer else position))
         return findings
 
-    def _align(self, body: tuple[LayerFacts, ...]) -> list[tuple[LayerSpec, LayerFacts | None]]:
-        """Pair each expected layer with a found one: in order (subsequence) or anywhere (unordered)."""
+    def _align(self, body: tuple[LayerFacts, ...], *, ordered: bool) -> list[tuple[LayerSpec, LayerFacts | None]]:
+        """Pair each expected layer with a found one: in order (``ordered``) or anywhere."""
+        if ordered:
+            return self._align_in_order(body)
         used: set[int] = set()
         pairs: list[tuple[LayerSpec, LayerFacts | None]] = []
-        start = 0
         for spec in self.layers:
-            candidates = [i for i in range(start if self.match == "subsequence" else 0, len(body))
-                          if i not in used and spec.type.ok(body[i].keras_type)]
+            candidates = [i for i in range(len(body)) if i not in used and spec.type.ok(body[i].keras_type)]
             if not candidates:
                 pairs.append((spec, None))
                 continue
-            best = max(candidates, key=lambda i: (sum(c.ok(_layer_value(body[i], a)) for a, c in spec.attrs.items()), -i))
+            best = max(candidates, key=lambda i: (_agreement(spec, body[i]), -i))
             used.add(best)
-            start = best + 1
             pairs.append((spec, body[best]))
+        return pairs
+
+    def _align_in_order(self, body: tuple[LayerFacts, ...]) -> list[tuple[LayerSpec, LayerFacts | None]]:
+        """The in-order pairing that satisfies the most settings (an alignment, not a greedy scan).
+
+        Greedy, the first expected Conv2D took a student's only Conv2D even when
+        its settings were those of the second, which was then "not found".
+        """
+        specs, n, m = self.layers, len(self.layers), len(body)
+        gain = {(i, j): 1 + _agreement(specs[i], body[j])
+                for i in range(n) for j in range(m) if specs[i].type.ok(body[j].keras_type)}
+        best = [[0] * (m + 1) for _ in range(n + 1)]  # best[i][j]: specs[i:] against body[j:]
+        for i in range(n - 1, -1, -1):
+            for j in range(m - 1, -1, -1):
+                paired = gain[i, j] + best[i + 1][j + 1] if (i, j) in gain else 0
+                best[i][j] = max(best[i + 1][j], best[i][j + 1], paired)
+        pairs: list[tuple[LayerSpec, LayerFacts | None]] = []
+        i = j = 0
+        while i < n:  # earliest pairing first, as students read their model
+            if j < m and (i, j) in gain and best[i][j] == gain[i, j] + best[i + 1][j + 1]:
+                pairs.append((specs[i], body[j]))
+                i, j = i + 1, j + 1
+            elif j < m and best[i][j] == best[i][j + 1]:
+                j += 1
+            else:
+                pairs.append((specs[i], None))
+                i += 1
         return pairs
 
     def _judge_layer(self, spec: LayerSpec, layer: LayerFacts | None, label: str, position: int) -> list[_Finding]:
@@ -274,6 +302,11 @@ def _alias(name: str) -> str:
     if name in ("SeparableConvolution1D", "SeparableConvolution2D"):
         return name.replace("Convolution", "Conv")
     return name
+
+
+def _agreement(spec: LayerSpec, layer: LayerFacts) -> int:
+    """How many of the spec's settings ``layer`` satisfies."""
+    return sum(c.ok(_layer_value(layer, a)) for a, c in spec.attrs.items())
 
 
 def _cell_label(model: ModelFacts) -> str:
