@@ -33,6 +33,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "model.no_setting": {"en": "{label} has no setting {attr} (the exercise's spec names it; the layer has: {settings})",
                          "zh-TW": "{label} 沒有 {attr} 這個設定（是題目設定檔寫的；這一層有：{settings}）"},
     "model.prop": {"en": "{prop} expected {expected}, found {found}", "zh-TW": "{prop} 應為 {expected}，實際為 {found}"},
+    "model.unbuilt": {"en": "the model was never built, so its {props} are unknown: start it with keras.Input(shape) "
+                            "or give its first layer input_shape=...",
+                      "zh-TW": "模型沒有被建立（不知道輸入形狀），所以無法得知它的 {props}：請用 keras.Input(shape) 開頭，"
+                               "或在第一層設定 input_shape=..."},
     # what a constraint expects, inside the messages above
     "expect.one_of": {"en": "one of {values}", "zh-TW": "{values} 其中之一"},
     "expect.between": {"en": "between {low} and {high}", "zh-TW": "介於 {low} 與 {high} 之間"},

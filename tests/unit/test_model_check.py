@@ -121,3 +121,18 @@ def test_a_shape_with_dimensions_of_any_size():
     assert verdict(chk, model([conv(8)], inputs=(None, 28, 28, 1))).fraction == 0
     with pytest.raises(SpecError, match="input_shape is a list of dimensions"):
         check(input_shape={"min": 1})
+
+
+def test_an_unbuilt_model_is_told_why_its_shapes_and_parameters_are_unknown():
+    chk = check(layers=[{"type": "Conv2D", "filters": 32}], input_shape=[224, 224, 3],
+                output_shape=[222, 222, 32], total_params=896)
+    unbuilt = model([conv(32)], keras_type="Sequential")
+    unbuilt.update(built=False, input_shapes=[], output_shapes=[], total_params=0, trainable_params=0)
+    v = verdict(chk, unbuilt)
+    messages = [m.render("en") for m in (v.message, *v.details)]
+    assert messages[0].startswith("the model was never built, so its input shape, output shape, total params are "
+                                  "unknown: start it with keras.Input(shape)")
+    assert not any("found None" in m or "found 0" in m for m in messages)
+    assert "keras.Input(shape)" in v.message.render("zh-TW")
+    built_wrong = model([conv(32)], total=5)  # a built model keeps the usual message
+    assert verdict(chk, built_wrong).message.render("en").startswith("output shape expected")

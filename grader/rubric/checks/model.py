@@ -114,11 +114,18 @@ class ModelCheck(Check):
 
     def _judge(self, model: ModelFacts) -> list[_Finding]:
         findings = self._judge_layers(model.body())
+        unknown = [prop for prop, constraint in self.properties.items()
+                   if not model.built and prop in _NEED_BUILD and not constraint.ok(_model_property(model, prop))]
         for prop, constraint in self.properties.items():
             found = _model_property(model, prop)
             ok = constraint.ok(found)
-            findings.append(_Finding(ok, None if ok else Message.of(
-                "model.prop", prop=prop.replace("_", " "), expected=constraint.describe(), found=show(found))))
+            if ok or prop not in unknown:
+                message = None if ok else Message.of("model.prop", prop=prop.replace("_", " "),
+                                                     expected=constraint.describe(), found=show(found))
+            else:  # "found None" and "found 0" would not tell the student why: say it once, with the fix
+                message = None if prop != unknown[0] else Message.of(
+                    "model.unbuilt", props=", ".join(p.replace("_", " ") for p in unknown))
+            findings.append(_Finding(ok, message))
         if self.compile:
             if model.compile is None:
                 findings.append(_Finding(False, Message.of("model.not_compiled")))
@@ -302,6 +309,9 @@ def _alias(name: str) -> str:
     if name in ("SeparableConvolution1D", "SeparableConvolution2D"):
         return name.replace("Convolution", "Conv")
     return name
+
+
+_NEED_BUILD = ("input_shape", "output_shape", "total_params", "trainable_params")  # unknown until a model is built
 
 
 def _agreement(spec: LayerSpec, layer: LayerFacts) -> int:
