@@ -80,6 +80,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh-TW": "程式建立的模型超過評分程式檢查的數量：只檢查了前 {kept} 個，之後的 {n} 個沒有檢查。"
                  "請在會建立大量模型的迴圈之前先建立題目要求的模型"},
     "run.cell_error": {"en": "cell {cell} raised {name}: {value}", "zh-TW": "第 {cell} 格發生 {name}：{value}"},
+    "run.cell_line_error": {"en": "cell {cell}, line {line} raised {name}: {value}",
+                            "zh-TW": "第 {cell} 格第 {line} 行發生 {name}：{value}"},
+    "run.script_error": {"en": "line {line} raised {name}: {value}", "zh-TW": "第 {line} 行發生 {name}：{value}"},
     "run.cell_timeout": {"en": "cell {cell} was stopped after {seconds:g} s: it ran past its time limit",
                          "zh-TW": "第 {cell} 格執行超過時間限制，在 {seconds:g} 秒後被中止"},
     # what the kernel-side shims did (grader/harvest/offline.py sends the key after "shim.")

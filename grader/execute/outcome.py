@@ -43,6 +43,7 @@ class CellRun:
     error_name: str | None = None
     error_value: str | None = None
     traceback: str | None = None  # the last lines, ANSI colours stripped
+    error_line: int | None = None  # the line of the cell's own code that raised (IPython's "Cell In[n], line L")
 
     @property
     def failed(self) -> bool:

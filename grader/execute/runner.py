@@ -74,6 +74,7 @@ MAX_NOTES = 30
 P = ParamSpec("P")
 T = TypeVar("T")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_CELL_FRAME = re.compile(r"\s*Cell In\[(\d+)\], line (\d+)")  # IPython 8's name for a frame of a cell's code
 _OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "execute_result", "error")
 
 
@@ -730,11 +731,14 @@ def _cell_run(index: int, content: dict, seconds: float, *, timed_out: str | Non
         return CellRun(index, CellState.OK, seconds)
     lines = _ANSI.sub("", scrub("\n".join(map(str, content.get("traceback", ()))))).splitlines()
     tail = "\n".join(line[:MAX_TEXT] for line in lines[-TRACEBACK_LINES:]) or None
+    count = str(content.get("execution_count"))  # frames of earlier cells (a function defined there) are not this one
+    found = [int(m.group(2)) for line in lines if (m := _CELL_FRAME.match(line)) and m.group(1) == count]
+    line = found[-1] if found else None  # the innermost frame in this cell: the student's own line
     if timed_out is not None:
         return CellRun(index, CellState.TIMEOUT, seconds, error_name="Timeout", error_value=timed_out,
-                       traceback=tail)
+                       traceback=tail, error_line=line)
     return CellRun(index, CellState.ERROR, seconds, error_name=scrub(str(content.get("ename", "Error")))[:MAX_TEXT],
-                   error_value=scrub(str(content.get("evalue", "")))[:MAX_TEXT], traceback=tail)
+                   error_value=scrub(str(content.get("evalue", "")))[:MAX_TEXT], traceback=tail, error_line=line)
 
 
 def _asked_exit(content: dict) -> bool:

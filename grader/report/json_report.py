@@ -49,7 +49,7 @@ def result_to_dict(result: GradeResult, lang: str = "en") -> dict[str, Any]:
         "cells": [
             {"index": c.index, "state": c.state.value, "seconds": round(c.seconds, 3),
              "error": None if c.error_name is None else
-             {"name": c.error_name, "value": c.error_value, "traceback": c.traceback}}
+             {"name": c.error_name, "value": c.error_value, "traceback": c.traceback, "line": c.error_line}}
             for c in outcome.cells
         ],
         "notes": [n.render(lang) for n in result.notes] + list(outcome.notes),

@@ -33,18 +33,26 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
                                    hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden))
     name = submission_name or (str(submission.path) if submission is not None else "?")
     return GradeResult(exercise=exercise.id, submission=name, checks=tuple(results), outcome=outcome,
-                       notes=tuple(run_notes(outcome)))
+                       notes=tuple(run_notes(outcome, submission)))
 
 
-def run_notes(outcome: ExecutionOutcome) -> list[Message]:
+def run_notes(outcome: ExecutionOutcome, submission: Submission | None = None) -> list[Message]:
     """What the student should know about the run itself: failed cells, a cut-short run, what the shims did."""
     notes = []
     if outcome.status != Status.GRADED:
         notes.append(Message.of(f"status.{outcome.status.value}"))
+    starts = {c.index: c.line for c in submission.cells} if submission is not None else {}
     for cell in outcome.cells:
         if cell.state == CellState.ERROR:
-            notes.append(Message.of("run.cell_error", cell=cell.index + 1, name=cell.error_name or "Error",
-                                    value=(cell.error_value or "").splitlines()[0][:200] if cell.error_value else ""))
+            error = {"name": cell.error_name or "Error",
+                     "value": (cell.error_value or "").splitlines()[0][:200] if cell.error_value else ""}
+            start = starts.get(cell.index)
+            if cell.error_line is not None and start is not None:  # a script: the line of the file
+                notes.append(Message.of("run.script_error", line=start + cell.error_line - 1, **error))
+            elif cell.error_line is not None:
+                notes.append(Message.of("run.cell_line_error", cell=cell.index + 1, line=cell.error_line, **error))
+            else:
+                notes.append(Message.of("run.cell_error", cell=cell.index + 1, **error))
         elif cell.state == CellState.TIMEOUT:
             notes.append(Message.of("run.cell_timeout", cell=cell.index + 1, seconds=round(cell.seconds, 1)))
     if outcome.harvest.dropped_models:

@@ -223,19 +223,21 @@ def split_script(text: str) -> tuple[Cell, ...]:
     Without markers the whole script is one code cell. ``# %% [markdown]``
     cells become markdown with their leading ``# `` removed.
     """
-    chunks: list[tuple[str, list[str]]] = [("code", [])]
-    for line in text.splitlines():
+    chunks: list[tuple[str, int, list[str]]] = [("code", 1, [])]  # kind, file line of its first line, lines
+    for number, line in enumerate(text.splitlines(), 1):
         marker = _CELL_MARKER.match(line)
         if marker:
             kind = "markdown" if "[markdown]" in marker.group("rest") else "code"
-            chunks.append((kind, []))
+            chunks.append((kind, number + 1, []))
         else:
-            chunks[-1][1].append(line)
+            chunks[-1][2].append(line)
     cells = []
-    for kind, lines in chunks:
+    for kind, first, lines in chunks:
         if kind == "markdown":
             lines = [re.sub(r"^# ?", "", ln) for ln in lines]
-        source = "\n".join(lines).strip("\n")
+        joined = "\n".join(lines)
+        source = joined.strip("\n")
         if source.strip() or (kind == "code" and len(chunks) == 1):
-            cells.append(Cell(index=len(cells), kind=kind, source=source))
+            skipped = joined[: len(joined) - len(joined.lstrip("\n"))].count("\n")
+            cells.append(Cell(index=len(cells), kind=kind, source=source, line=first + skipped))
     return tuple(cells)

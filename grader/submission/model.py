@@ -15,6 +15,7 @@ class Cell:
     index: int
     kind: CellKind
     source: str
+    line: int | None = None  # in a script, the file line of the source's first line (errors name file lines)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,14 @@ def test_the_kernel_is_killed_after_the_last_harvest_so_exit_handlers_never_run(
     assert not marker.exists()
 
 
+def test_an_error_records_the_line_of_this_cells_own_code(tmp_path):
+    sub = submission(tmp_path, "def broken():\n    return 1 / 0", "x = 1\n\nbroken()\n", "y = 1\nz = w")
+    outcome = run(sub)
+    assert states(outcome) == ["ok", "error", "error"]
+    assert outcome.cells[1].error_line == 3  # the call in this cell, not the line of cell 1 that divided
+    assert outcome.cells[2].error_line == 2
+
+
 def test_a_cell_past_its_timeout_is_interrupted_and_the_next_cell_runs(tmp_path):
     sub = submission(tmp_path, "import time\ntime.sleep(30)", "after = FakeModel('after')")
     start = time.monotonic()

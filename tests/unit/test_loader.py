@@ -88,6 +88,12 @@ def test_script_cells_split_on_percent_markers():
     assert [(c.kind, c.source) for c in cells] == [("code", "import os"), ("code", "x = 1"), ("markdown", "Answer: two")]
 
 
+def test_script_cells_know_the_file_line_they_start_on():
+    cells = split_script("import os\n\n# %%\n\n\ny = 1\nz = 2\n# %% [markdown]\n# text\n# %%\nw = 3\n")
+    assert [(c.kind, c.line) for c in cells] == [("code", 1), ("code", 6), ("markdown", 9), ("code", 11)]
+    assert split_script("\n\nx = 1")[0].line == 3
+
+
 def test_script_without_markers_is_one_cell():
     assert [c.source for c in split_script("a = 1\nb = 2")] == ["a = 1\nb = 2"]
 

@@ -41,7 +41,8 @@ def test_json_contract_fields_and_types():
     conv = next(c for c in doc["checks"] if c["id"] == "conv_model")
     assert conv["passed"] is False and conv["message"] == "Conv2D #2: filters expected 64, found 32"
     assert doc["cells"] == [{"index": 5, "state": "error", "seconds": 0.0,
-                             "error": {"name": "NameError", "value": "name 'x' is not defined", "traceback": None}}]
+                             "error": {"name": "NameError", "value": "name 'x' is not defined", "traceback": None,
+                                       "line": None}}]
     assert doc["models"][0]["layers"][2]["config"]["filters"] == 32
 
 
@@ -177,3 +178,18 @@ def test_a_third_of_a_point_reads_0_33_to_people_and_stays_exact_for_an_lms():
         assert "0.3333" not in text
     assert "0.33/" in _text(result) and "0.33/" in markdown.render(result) and "0.33/" in html.render(result)
     assert "0.3333" in csv_report.grades_csv([doc])  # the number an LMS adds up keeps its precision
+
+
+def test_an_error_names_the_line_of_the_notebook_cell_or_of_the_script():
+    from grader.submission.loader import split_script
+    from grader.submission.model import Submission
+
+    error = CellRun(index=1, state=CellState.ERROR, error_name="NameError", error_value="name 'y' is not defined",
+                    error_line=2)
+    notebook = grade(EXERCISE, SOLUTION, outcome(conv_model(), cells=(error,)))
+    assert "cell 2, line 2 raised NameError: name 'y' is not defined" in [n.render("en") for n in notebook.notes]
+    assert "第 2 格第 2 行發生 NameError：name 'y' is not defined" in [n.render("zh-TW") for n in notebook.notes]
+    cells = split_script("import keras\n# %%\n\nx = 1\nprint(y)\n")
+    script = Submission(path=Path("hw.py"), fmt="py", cells=cells)
+    graded = grade(EXERCISE, script, outcome(conv_model(), cells=(error,)))
+    assert "line 5 raised NameError: name 'y' is not defined" in [n.render("en") for n in graded.notes]
