@@ -66,10 +66,18 @@ def check_lines(check: Doc, doc: Doc, reveal_hidden: bool = False) -> tuple[str,
 
 
 def run_notes(doc: Doc) -> list[str]:
-    """What the student should know about the run: why it stopped, failed cells, offline datasets."""
+    """What the student should know about the run: why it stopped, failed cells, offline datasets.
+
+    The run's own message is the grader's diagnostic, in English. A reader of
+    another language gets it only where the localized notes cannot say the
+    same: why a file is unusable, and a grader failure. A timeout, a limit or
+    a dead kernel is said by the status's note and the cells' notes already.
+    """
     notes = [clean(n) for n in doc.get("notes") or ()]
-    if doc.get("status") != "graded" and doc.get("message"):
-        notes.insert(1 if notes else 0, _run_message(doc["status"], doc["message"]))  # after the status's note
+    status = doc.get("status")
+    if status != "graded" and doc.get("message") and (normalise_lang(doc.get("lang")) == "en"
+                                                      or status in ("invalid-submission", "internal-error")):
+        notes.insert(1 if notes else 0, _run_message(status, doc["message"]))  # after the status's note
     return notes
 
 
