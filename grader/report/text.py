@@ -53,7 +53,14 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
         table.add_row(mark, title, f"{shown(check.points)}/{shown(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
     notes = run_notes(as_doc(result, lang))  # the same notes, in the same order, as every other report
-    if notes:  # Text, not markup: a student's error message may hold "[/]"
-        parts.append(Panel(Text("\n".join(f"• {clean(n)}" for n in notes)), title=words["notes"],
-                           border_style=colour, title_align="left"))
+    if notes:
+        # A grid, not one Text: a bullet would stand alone on its line before a Chinese note (a line of
+        # CJK has no space to break at), and continuation lines hang under the text. Text cells, not
+        # markup: a student's error message may hold "[/]".
+        bullets = Table.grid(padding=(0, 1))
+        bullets.add_column()
+        bullets.add_column(overflow="fold")
+        for note in notes:
+            bullets.add_row("•", Text(clean(note)))
+        parts.append(Panel(bullets, title=words["notes"], border_style=colour, title_align="left"))
     return Group(*parts)

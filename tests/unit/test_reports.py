@@ -198,3 +198,11 @@ def test_an_error_names_the_line_of_the_notebook_cell_or_of_the_script():
     graded = grade(EXERCISE, script, outcome(conv_model(), cells=(error,)))
     assert "line 5 raised NameError: name 'y' is not defined" in [n.render("en") for n in graded.notes]
 
+
+
+def test_a_chinese_run_note_starts_on_its_bullets_line():
+    buf = io.StringIO()
+    Console(file=buf, width=60, color_system=None).print(render(_result(Status.TIMEOUT), "zh-TW"))
+    out = buf.getvalue()
+    assert "• 程式執行超過時間限制" in out
+    assert not [line for line in out.splitlines() if line.strip("│ ") == "•"]
