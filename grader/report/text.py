@@ -24,6 +24,20 @@ _HEAD = {
 }
 
 
+def _hanging(rows: list[tuple[str, str]], style: str = "") -> Table:
+    """Labelled lines ("•", "hint:") as a grid, each text folding in its own column under itself.
+
+    Not one Text: a line of Chinese has no space to break at, so a long one moved to the line after
+    its label and left the label alone. Text cells, not markup: a student's error may hold "[/]".
+    """
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style=style)
+    grid.add_column(overflow="fold", style=style)
+    for label, text in rows:
+        grid.add_row(Text(label), Text(text))
+    return grid
+
+
 def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -> RenderableType:
     lang = normalise_lang(lang)
     words = _HEAD[lang]
@@ -45,22 +59,16 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
         if check.hidden and not reveal_hidden:
             feedback = Text(words["hidden"], style="dim")
         else:
-            feedback = Text(check.message.render(lang))
-            for detail in check.details:
-                feedback.append("\n• " + detail.render(lang), style="dim")
+            lines: list[RenderableType] = [Text(check.message.render(lang))]
+            if check.details:
+                lines.append(_hanging([("•", detail.render(lang)) for detail in check.details], "dim"))
             if check.hint:
-                feedback.append(f"\n{words['hint']}: " + (check.hint.get(lang) or check.hint.get("en", "")), style="cyan")
+                lines.append(_hanging([(f"{words['hint']}:", check.hint.get(lang) or check.hint.get("en", ""))], "cyan"))
+            feedback = Group(*lines)
         table.add_row(mark, title, f"{shown(check.points)}/{shown(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
     notes = run_notes(as_doc(result, lang))  # the same notes, in the same order, as every other report
     if notes:
-        # A grid, not one Text: a bullet would stand alone on its line before a Chinese note (a line of
-        # CJK has no space to break at), and continuation lines hang under the text. Text cells, not
-        # markup: a student's error message may hold "[/]".
-        bullets = Table.grid(padding=(0, 1))
-        bullets.add_column()
-        bullets.add_column(overflow="fold")
-        for note in notes:
-            bullets.add_row("•", Text(clean(note)))
-        parts.append(Panel(bullets, title=words["notes"], border_style=colour, title_align="left"))
+        parts.append(Panel(_hanging([("•", clean(note)) for note in notes]), title=words["notes"],
+                           border_style=colour, title_align="left"))
     return Group(*parts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -200,9 +201,17 @@ def test_an_error_names_the_line_of_the_notebook_cell_or_of_the_script():
 
 
 
-def test_a_chinese_run_note_starts_on_its_bullets_line():
+def test_chinese_notes_details_and_hints_start_on_their_labels_line():
+    import dataclasses
+
+    from grader.i18n import Message
+
+    result = _result(Status.TIMEOUT)
+    long_detail = Message.literal({"en": "x", "zh-TW": "這個模型的第二層卷積層的濾鏡數量和題目要求的不一樣請再檢查一次"})
+    first = dataclasses.replace(result.checks[0], details=(long_detail,))
+    result = dataclasses.replace(result, checks=(first, *result.checks[1:]))
     buf = io.StringIO()
-    Console(file=buf, width=60, color_system=None).print(render(_result(Status.TIMEOUT), "zh-TW"))
+    Console(file=buf, width=60, color_system=None).print(render(result, "zh-TW"))
     out = buf.getvalue()
-    assert "• 程式執行超過時間限制" in out
-    assert not [line for line in out.splitlines() if line.strip("│ ") == "•"]
+    assert "• 程式執行超過時間限制" in out and "• 這個模型" in out and "提示: 從 Input" in out
+    assert not [line for line in out.splitlines() if re.search(r"(^|│)\s*(•|提示:)\s*│?\s*$", line)]
