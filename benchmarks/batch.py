@@ -11,8 +11,9 @@ read from each run's memory cgroup: the peak of the bytes charged to it
 the pages it shares with the fork server) and the sum of its processes' PSS
 (shared pages split among the processes that share them), sampled once a
 second: ``smaps_rollup`` walks a TensorFlow process's whole address space, and
-read every 0.2 s it took 6 % of this machine's CPU from the runs it measured. Then the ratio, and every
-difference between the two grades of a submission (exit code 1 if any).
+read every 0.2 s it took 6 % of this machine's CPU from the runs it measured.
+Then the ratio, and every difference between the two grades of a submission
+(exit code 1 if any).
 A script, not a test: the cold path takes 3-4 minutes for 48 notebooks at 2 jobs.
 """
 

@@ -347,9 +347,10 @@ def preload(modules: tuple[str, ...]) -> None:
     """Import what every kernel needs; nothing runs a TensorFlow op or builds a layer.
 
     Also what every kernel would otherwise look up or set up first: where
-    ``ipykernel_launcher`` is, numpy's entropy source. Then ``gc.freeze()``: the imported objects move to the collector's permanent
-    generation, so a kernel's collections never walk (and so never copy) the
-    hundreds of megabytes of pages it shares with this process.
+    ``ipykernel_launcher`` is, numpy's entropy source. Then ``gc.freeze()``:
+    the imported objects move to the collector's permanent generation, so a
+    kernel's collections never walk (and so never copy) the hundreds of
+    megabytes of pages it shares with this process.
     """
     global _LAUNCHER
     for name in modules:

@@ -438,37 +438,35 @@ class _Run:
         if not await self._start(work):
             return
         cells = self.submission.code_cells
-        first = _call("begin_cell", cells[0].index) if cells else ""
-        staged = self._stage("probe.py", source)
-        setup = await self._probe(_setup_code(staged) + ("" if shims else first),
-                                  "while setting up the probe", seconds=STARTUP_TIMEOUT)
-        staged.unlink(missing_ok=True)
+        first = _call("begin_cell", cells[0].index) if cells else ""  # ends the last setup request
+        setup = await self._install("probe.py", source, lambda staged: _setup_code(staged) + ("" if shims else first),
+                                    "while setting up the probe")
         if setup is None:
             return
         if setup.get("status") != "ok":  # before any student code: the grader's fault
             self.stop(Status.INTERNAL_ERROR, f"the probe could not be installed: {_error_line(setup)}")
             return
-        if shims is not None:
-            staged = self._stage("offline.py", shims.source())
-            done = await self._probe(shims.setup_code(staged) + first, "while installing the offline shims",
-                                     seconds=STARTUP_TIMEOUT)
-            staged.unlink(missing_ok=True)
-            if done is None:
-                return
+        if shims is not None and await self._install("offline.py", shims.source(),
+                                                     lambda staged: shims.setup_code(staged) + first,
+                                                     "while installing the offline shims") is None:
+            return
         for cell, after in zip(cells, [*cells[1:], None]):
             if not await self._run_cell(cell, None if after is None else after.index):
                 return
 
-    def _stage(self, name: str, text: str) -> Path:
-        """Write kernel-side source into the runtime folder, for a setup request to read.
+    async def _install(self, name: str, text: str, code: Callable[[Path], str], label: str) -> dict | None:
+        """Stage kernel-side source in the runtime folder, run ``code(path)`` (which reads it), delete it.
 
         Sent inline, 36 kB of source cost the kernel about 50 ms per run: ipykernel
         hashes every request's text in pure Python and IPython tokenizes it twice.
         """
         assert self._runtime is not None
-        path = self._runtime / name
-        path.write_text(text, encoding="utf-8")
-        return path
+        staged = self._runtime / name
+        staged.write_text(text, encoding="utf-8")
+        try:
+            return await self._probe(code(staged), label, seconds=STARTUP_TIMEOUT)
+        finally:
+            staged.unlink(missing_ok=True)
 
     def _make_workdir(self, workdir: Path | None, files: Sequence[Path]) -> Path:
         self._private = Path(tempfile.mkdtemp(prefix="kg-"))

@@ -114,18 +114,19 @@ class ModelCheck(Check):
 
     def _judge(self, model: ModelFacts) -> list[_Finding]:
         findings = self._judge_layers(model.body())
-        unknown = [prop for prop, constraint in self.properties.items()
-                   if not model.built and prop in _NEED_BUILD and not constraint.ok(_model_property(model, prop))]
-        for prop, constraint in self.properties.items():
-            found = _model_property(model, prop)
-            ok = constraint.ok(found)
-            if ok or prop not in unknown:
-                message = None if ok else Message.of("model.prop", prop=prop.replace("_", " "),
-                                                     expected=constraint.describe(), found=show(found))
-            else:  # "found None" and "found 0" would not tell the student why: say it once, with the fix
-                message = None if prop != unknown[0] else Message.of(
-                    "model.unbuilt", props=", ".join(p.replace("_", " ") for p in unknown))
-            findings.append(_Finding(ok, message))
+        measured = [(prop, constraint, _model_property(model, prop)) for prop, constraint in self.properties.items()]
+        failed = [prop for prop, constraint, found in measured if not constraint.ok(found)]
+        # "found None" and "found 0" would not tell the student why: an unbuilt model says it once, with the fix
+        unknown = [prop for prop in failed if not model.built and prop in _NEED_BUILD]
+        for prop, constraint, found in measured:
+            if prop not in failed:
+                findings.append(_Finding(True))
+            elif prop in unknown:
+                findings.append(_Finding(False, None if prop != unknown[0] else Message.of(
+                    "model.unbuilt", props=", ".join(p.replace("_", " ") for p in unknown))))
+            else:
+                findings.append(_Finding(False, Message.of("model.prop", prop=prop.replace("_", " "),
+                                                           expected=constraint.describe(), found=show(found))))
         if self.compile:
             if model.compile is None:
                 findings.append(_Finding(False, Message.of("model.not_compiled")))
