@@ -1,35 +1,37 @@
-"""Stand-in for the kernel process on the fast path: asks the fork server for a kernel, then waits for it.
+"""The fork server's client: one request becomes one forked kernel, held like a ``Popen``.
 
-``ForkLauncher.wrap`` returns ``python -I -S forkclient.py --server SOCKET --plan
-FILE [--cgroup DIR]... --pidfile FILE [--status FILE] -- python -m
-ipykernel_launcher -f CONNECTION_FILE``, so the runner keeps its
-``AsyncKernelManager`` unchanged: the process it starts, polls, and kills is this
-client, and this client's exit status is the kernel's (128 + N for a death by
-signal N, as a sandbox wrapper reports it). Standard library only and run by
-path (about 20 ms), because it starts once per submission.
+The runner's kernel manager (jupyter_client) polls, waits for and kills the
+process its provisioner started. On the fast path that process is a
+``ForkedKernel``: ``ForkLauncher.spawn`` connects to the server (a
+SOCK_SEQPACKET Unix socket, so each JSON frame is one message), sends the
+request with the kernel log attached as stdout and stderr, and waits for the
+kernel's namespace init to say ``started``. Its host pid comes with the message
+(SO_PASSCRED: the kernel translates the pid into our namespace); we record it
+for cleanup, move it into the run's cgroups, and say ``go``: everything the
+kernel starts is then inside the caps. The connection is the kernel's
+lifeline: when it closes (``kill``, ``close``, or this process dying), the
+init ends the whole pid namespace. The exit status is the kernel's, 128 + N
+for a death by signal N, as a sandbox wrapper reports it.
 
-Steps: connect (a SOCK_SEQPACKET Unix socket, so each JSON frame is one message),
-send the request with our stdout and stderr attached (the runner's kernel log),
-and wait. When the kernel's namespace init says ``started``, its host pid comes
-with the message (SO_PASSCRED: the kernel translates the pid into our
-namespace); we record it for cleanup, move it into the run's cgroups, and say
-``go``: everything the kernel starts is then inside the caps. If this client
-dies, the socket closes and the init ends the whole pid namespace.
+Standard library only: ``forkserver.py``, run by path inside the sandbox,
+imports the frame helpers from this file.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
+import select
 import socket
 import struct
+import subprocess
 import sys
+import time
+from typing import Sequence
 
 if __package__:
     from grader.execute.launch import start_time
-else:  # run by path with -I, which leaves this folder off sys.path: launch.py (standard library only) is beside us
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+else:  # imported by forkserver.py, run by path inside the sandbox: launch.py (standard library only) is beside us
     from launch import start_time  # type: ignore[no-redef]
 
 MAX_FRAME = 1 << 20
@@ -70,67 +72,105 @@ def recv_frame(sock: socket.socket, max_fds: int = 0) -> tuple[dict | None, list
     return message, fds, pid
 
 
-def parse(args: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="forkclient.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--server", required=True, help="the fork server's socket")
-    parser.add_argument("--plan", required=True, help="JSON file: workdir, rlimits, user, hide")
-    parser.add_argument("--cgroup", action="append", default=[], metavar="DIR", help="move the kernel into DIR")
-    parser.add_argument("--pidfile", help="write the kernel namespace init's 'pid starttime' here")
-    parser.add_argument("--status", help="write 'exit|signal N peak-rss-KiB' here")
-    parser.add_argument("argv", nargs=argparse.REMAINDER)
-    ns = parser.parse_args(args)
-    if ns.argv[:1] == ["--"]:
-        ns.argv = ns.argv[1:]
-    if tuple(ns.argv[1:3]) != KERNEL_MODULE:
-        parser.error("the command after -- must be: python -m ipykernel_launcher ...")
-    return ns
+class ForkedKernel:
+    """A kernel forked by the fork server, with the part of ``subprocess.Popen`` a provisioner uses."""
 
+    stdin = stdout = stderr = None  # nothing of ours to close after wait()
 
-def main(args: list[str] | None = None) -> int:
-    ns = parse(sys.argv[1:] if args is None else args)
-    try:
-        with open(ns.plan, encoding="utf-8") as fh:
-            plan = json.load(fh)
+    def __init__(self, sock: socket.socket | None, pid: int, status: str | None = None,
+                 returncode: int | None = None) -> None:
+        self._sock, self.pid, self._status, self.returncode = sock, pid, status, returncode
+        self._killed = False
+
+    @classmethod
+    def start(cls, server: str, request: dict, fds: Sequence[int], *, cgroups: Sequence[str] = (),
+              pidfile: str | None = None, status: str | None = None, timeout: float = 30.0) -> ForkedKernel:
+        """Ask ``server`` for a kernel; return once it runs inside ``cgroups``. OSError or ValueError if not."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # before any reply can be queued
-        sock.connect(ns.server)
-        request = dict(plan, kernel_args=ns.argv[3:], env=dict(os.environ))
-        send_frame(sock, request, [1, 2])
-        return wait(sock, ns)
-    except (OSError, ValueError) as exc:
-        print(f"keras-grader fork client: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-        return EXIT_SETUP
-
-
-def wait(sock: socket.socket, ns: argparse.Namespace) -> int:
-    """Follow the kernel's life; return its exit status."""
-    while True:
-        message, _fds, pid = recv_frame(sock)
-        if message is None:  # the init is gone without a word: killed from outside (cleanup, OOM)
-            print("keras-grader fork client: the kernel's namespace ended without an exit status",
-                  file=sys.stderr, flush=True)
-            return 128 + 9
-        event = message.get("event")
-        if event == "started":
-            if pid is None or pid <= 0:
-                raise ValueError("the kernel's init sent no credentials")
-            if ns.pidfile:
-                with open(ns.pidfile, "w", encoding="ascii") as fh:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # before any reply can be queued
+            sock.settimeout(timeout)
+            sock.connect(server)
+            send_frame(sock, request, fds)
+            message, _fds, pid = recv_frame(sock)
+            if message is None:
+                raise OSError("the fork server closed the connection without starting a kernel")
+            if message.get("event") == "error":
+                raise OSError(f"the fork server refused: {message.get('message')}")
+            if message.get("event") != "started" or pid is None or pid <= 0:
+                raise ValueError(f"the kernel's init sent {message!r} without credentials")
+            if pidfile:
+                with open(pidfile, "w", encoding="ascii") as fh:
                     fh.write(f"{pid} {start_time(pid)}")
-            for group in ns.cgroup:
+            for group in cgroups:
                 with open(os.path.join(group, "cgroup.procs"), "w", encoding="ascii") as fh:
                     fh.write(str(pid))
             send_frame(sock, {"go": True})
-        elif event == "error":
-            print(f"keras-grader fork server: {message.get('message')}", file=sys.stderr, flush=True)
-            return EXIT_SETUP
-        elif event == "exit":
+        except BaseException:
+            sock.close()
+            raise
+        return cls(sock, pid, status)
+
+    @classmethod
+    def failed(cls, code: int = EXIT_SETUP) -> ForkedKernel:
+        """A kernel that never started, as a process that exited with ``code``."""
+        return cls(None, 0, returncode=code)
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._read(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise subprocess.TimeoutExpired("forked kernel", timeout or 0)
+            self._read(left)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        """Any signal ends the kernel: its namespace init ignores what it has no handler for."""
+        self.kill()
+
+    def kill(self) -> None:
+        """Close the lifeline: the init kills every process of the namespace."""
+        if self._sock is not None and self.returncode is None:
+            self._killed = True
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the init has gone already
+                pass
+
+    terminate = kill
+
+    def close(self) -> None:
+        """Let go of the connection (the kernel ends with it, if it still ran)."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+            if self.returncode is None:
+                self.returncode = -9
+
+    def _read(self, timeout: float | None) -> None:
+        """Take the init's next word if one comes within ``timeout``: the exit status, or the end of the line."""
+        assert self._sock is not None
+        if not select.select([self._sock], [], [], timeout)[0]:
+            return
+        try:
+            message, _fds, _pid = recv_frame(self._sock)
+        except (OSError, ValueError):
+            message = None
+        if message is None:  # killed without an exit status: by us (as Popen.kill reports it), or from outside
+            self._end(-9 if self._killed else 128 + 9)
+        elif message.get("event") == "exit":
             how, number = str(message.get("how")), int(message.get("number", 0))
-            if ns.status:
-                with open(ns.status, "w", encoding="ascii") as fh:
+            if self._status:
+                with open(self._status, "w", encoding="ascii") as fh:
                     fh.write(f"{how} {number} {int(message.get('maxrss', 0))}")
-            return 128 + number if how == "signal" else number
+            self._end(128 + number if how == "signal" else number)
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    def _end(self, code: int) -> None:
+        self.returncode = code
+        self.close()

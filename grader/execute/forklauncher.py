@@ -1,12 +1,15 @@
 """The fast path's launcher: the sandbox's caps and bookkeeping, with a forked kernel instead of a cold one.
 
-``ForkLauncher`` is a ``SandboxLauncher`` whose ``wrap`` returns the fork
-client (``forkclient.py``) instead of the bwrap chain, so everything the cold
-path does around the kernel is the same code: the per-run cgroups and rlimits,
-the scrubbed environment, the pid file and the kill sweep of ``cleanup``, the
-OOM counter of ``memory_exceeded``, the scratch folder handed to ``nobody`` and
-back. What changes is who builds the namespaces: the fork server's children
-(see ``forkserver.py``) instead of one bubblewrap per kernel.
+``ForkLauncher`` is a ``SandboxLauncher`` that starts the kernel itself
+(``spawn``, which the runner's kernel provisioner calls instead of starting a
+process): it asks the fork server for a fork (``forkclient.ForkedKernel``), so
+everything the cold path does around the kernel is the same code: the per-run
+cgroups and rlimits, the scrubbed environment, the pid file and the kill sweep
+of ``cleanup``, the OOM counter of ``memory_exceeded``, the scratch folder
+handed to ``nobody`` and back. What changes is who builds the namespaces: the
+fork server's children (see ``forkserver.py``) instead of one bubblewrap per
+kernel. No process of ours stands between: a client process started per
+kernel cost ~40 ms of each submission.
 
 Where the fork path cannot give the same containment (no server, no bwrap, a
 kernel that would stay root, a scratch folder outside the server's scratch
@@ -16,21 +19,19 @@ the fast path is an optimisation, never a weaker sandbox.
 
 from __future__ import annotations
 
-import json
-import sys
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from grader.execute.forkclient import KERNEL_MODULE
+from grader.execute.forkclient import KERNEL_MODULE, ForkedKernel
 from grader.execute.launcher import Limits
 from grader.execute.sandbox import SandboxLauncher
 
 if TYPE_CHECKING:
     from grader.execute.pool import ForkServer
 
-__all__ = ["CLIENT", "ForkLauncher"]
+__all__ = ["ForkLauncher"]
 
-CLIENT = Path(__file__).resolve().with_name("forkclient.py")
 FAST_NOTE = ("fast path: the kernel was forked from a warm fork server (Keras, TensorFlow and ipykernel imported "
              "once; no student code runs there), into its own pid, network, ipc, uts and mount namespaces: "
              "host read-only, private /tmp, /dev/shm and /run, only its own scratch folder")
@@ -48,6 +49,8 @@ class ForkLauncher(SandboxLauncher):
         self.unavailable = unavailable  # why there is no server, for the notes
         self.forked = False
         self.cold_reason: str | None = None
+        self._request: dict | None = None  # what the fork server is asked, but the kernel's own argv and env
+        self._kernel: ForkedKernel | None = None
 
     def prepare(self, workdir: Path, limits: Limits) -> None:
         super().prepare(workdir, limits)
@@ -58,7 +61,7 @@ class ForkLauncher(SandboxLauncher):
             return
         assert self._state is not None and self.workdir is not None
         options = self._inner_options()
-        plan = {
+        self._request = {
             "workdir": str(self.workdir),
             "hide": [str(p) for p in self.hide],
             "expose": [str(p) for p in self._exposed()],  # e.g. a virtualenv under /tmp, read-only
@@ -66,7 +69,6 @@ class ForkLauncher(SandboxLauncher):
             "user": list(self.plan.user) if self.plan.user else None,
             "no_new_privs": "--no-new-privs" in options,
         }
-        (self._state / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
         self.plan.network, self.plan.filesystem = "fork+netns", "fork+mountns"
         self.plan.notes.append(FAST_NOTE)
         if self.plan.memory == "cgroup":
@@ -88,12 +90,35 @@ class ForkLauncher(SandboxLauncher):
         return None
 
     def wrap(self, argv: list[str]) -> list[str]:
-        if not self.forked or tuple(argv[1:3]) != KERNEL_MODULE:
-            return super().wrap(argv)
-        assert self.server is not None and self._state is not None
-        command = [sys.executable, "-I", "-S", str(CLIENT), "--server", str(self.server.socket_path),
-                   "--plan", str(self._state / "plan.json"), "--pidfile", str(self._state / "pid")]
-        command += [arg for _, group in self._groups for arg in ("--cgroup", str(group))]
-        if self.plan.memory == "rlimit":
-            command += ["--status", str(self._state / "status")]
-        return [*command, "--", *argv]
+        """The kernel's own command when forked (``spawn`` receives it), else the cold chain."""
+        return list(argv) if self.forked else super().wrap(argv)
+
+    @property
+    def spawns_kernel(self) -> bool:
+        return self.forked
+
+    def spawn(self, argv: list[str], env: dict[str, str], stdout: Any, stderr: Any) -> ForkedKernel:
+        """Ask the server for the kernel ``argv`` (``python -m ipykernel_launcher ...``) would start.
+
+        A refusal is written to the kernel's log and the kernel reported as
+        exited (126), as a kernel that failed to start: the runner says so.
+        """
+        assert self.forked and self.server is not None and self._state is not None and self._request is not None
+        if tuple(argv[1:3]) != KERNEL_MODULE:
+            raise ValueError(f"the fork server only starts ipykernel, not {argv[:3]}")
+        request = dict(self._request, kernel_args=list(argv[3:]), env=dict(env))
+        try:
+            self._kernel = ForkedKernel.start(
+                str(self.server.socket_path), request, [stdout.fileno(), stderr.fileno()],
+                cgroups=[str(group) for _, group in self._groups], pidfile=str(self._state / "pid"),
+                status=str(self._state / "status") if self.plan.memory == "rlimit" else None)
+        except (OSError, ValueError) as exc:
+            os.write(stderr.fileno(), f"keras-grader fork client: {type(exc).__name__}: {exc}\n".encode())
+            self._kernel = ForkedKernel.failed()
+        return self._kernel
+
+    def cleanup(self) -> None:
+        if self._kernel is not None:  # its namespace ends with the connection, then the sweep finds nothing
+            self._kernel.close()
+            self._kernel = None
+        super().cleanup()

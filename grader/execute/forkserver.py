@@ -9,7 +9,7 @@ read-write. It never runs student code and keeps nothing between requests:
 every kernel is a fresh fork of the same idle process. Standard library only
 at module level: it runs by path, and imports the heavy modules in ``preload``.
 
-One request (a connection from ``forkclient.py``) becomes this chain::
+One request (a connection from the grader: ``forkclient.ForkedKernel``) becomes this chain::
 
     zygote ─fork→ C1  unshare(mount, net, ipc, uts, pid); private /tmp, /dev/shm, /run;
                       only its own scratch folder; hidden paths; loopback up
@@ -22,7 +22,7 @@ One request (a connection from ``forkclient.py``) becomes this chain::
 C1 exits at once; the zygote, init of its own pid namespace (bwrap
 ``--as-pid-1``), reaps C2, and if it dies every kernel dies with it. C2 ends
 its namespace when the kernel exits (after reporting its status) or when the
-client's socket closes (the runner killed the client, or the grader died).
+client's socket closes (the runner killed the kernel, or the grader died).
 After the imports the zygote calls ``gc.freeze()``, so a kernel's garbage
 collections do not touch (and copy) the pages it shares with the zygote.
 """

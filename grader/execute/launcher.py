@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.execute.outcome import Isolation
 
@@ -70,3 +71,11 @@ class Launcher(abc.ABC):
     def memory_exceeded(self) -> bool:
         """Whether the kernel was stopped for using too much memory (if the launcher can tell)."""
         return False
+
+    # A launcher that starts the kernel itself says so here; the runner's kernel provisioner then calls
+    # spawn(wrap(argv), ...) instead of starting that command as a process.
+    spawns_kernel: bool = False
+
+    def spawn(self, argv: list[str], env: dict[str, str], stdout: Any, stderr: Any) -> Any:
+        """Start the kernel; return a handle with ``subprocess.Popen``'s pid, poll, wait, send_signal, kill."""
+        raise NotImplementedError(f"{type(self).__name__} does not start kernels itself")

@@ -33,6 +33,7 @@ import stat
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -42,6 +43,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 
 from grader.errors import HarvestError, SandboxError
 from grader.execute.launcher import Launcher, Limits
@@ -185,6 +187,24 @@ class _Reply:
     content: dict = field(default_factory=dict)  # the execute_reply, when one came
     seconds: float = 0.0
     docs: list = field(default_factory=list)  # harvest documents that carried our nonce
+
+
+class _LauncherProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, except that the launcher starts the kernel (``Launcher.spawn``).
+
+    The official hook for launching kernels one's own way: the fast path's
+    kernels are forks of the fork server, asked for over a socket from this
+    process, and the handle ``spawn`` returns answers poll, wait and kill as a
+    ``Popen`` would, so everything else the provisioner does is unchanged.
+    """
+
+    launcher: Launcher | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        assert self.launcher is not None
+        self.process = self.launcher.spawn(cmd, kwargs.get("env") or {}, kwargs["stdout"], kwargs["stderr"])
+        self.pid, self.pgid, self.cwd = self.process.pid, None, kwargs.get("cwd")
+        return self.connection_info
 
 
 class _SingleSpec(KernelSpecManager):
@@ -503,6 +523,10 @@ class _Run:
                                 ip=str(self._runtime / "s"), context=context,
                                 connection_file=str(self._runtime / "kernel.json"),
                                 shutdown_wait_time=SHUTDOWN_WAIT)
+        if self.launcher.spawns_kernel:  # kept by start_kernel: it only makes one when there is none
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = _LauncherProvisioner(kernel_id=km.kernel_id, kernel_spec=spec, parent=km)
+            km.provisioner.launcher = self.launcher
         log_path = self._private / "kernel.log"
         try:
             with open(log_path, "wb") as log:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.execute import forkclient, pool
-from grader.execute.forkclient import recv_frame, send_frame
-from grader.execute.forklauncher import CLIENT, ForkLauncher
+from grader.execute import pool
+from grader.execute.forkclient import EXIT_SETUP, recv_frame, send_frame
+from grader.execute.forklauncher import ForkLauncher
 from grader.execute.forkserver import Job
 from grader.execute.launcher import Limits
 from grader.execute.outcome import ExecutionOutcome, Status
@@ -75,13 +75,6 @@ def test_unexpected_descriptors_are_closed_and_refused():
         os.close(write)
 
 
-def test_the_client_only_stands_in_for_an_ipykernel():
-    args = ["--server", "s", "--plan", "p", "--"]
-    assert forkclient.parse(args + ARGV).argv[3:] == ["-f", "{connection_file}"]
-    with pytest.raises(SystemExit):
-        forkclient.parse(args + [sys.executable, "-c", "print(1)"])
-
-
 # --------------------------------------------------------------------------- the server's checks
 
 
@@ -118,17 +111,19 @@ def test_the_server_refuses_a_scratch_folder_reached_through_a_link(tmp_path):
 # --------------------------------------------------------------------------- the launcher
 
 
-def test_with_a_live_server_the_kernel_command_is_the_client(tmp_path):
+def test_with_a_live_server_the_launcher_asks_it_for_the_kernel(tmp_path):
     launcher = prepared(tmp_path, FakeServer(tmp_path / "root"))
-    command = launcher.wrap(list(ARGV))
-    assert launcher.forked and command[:4] == [sys.executable, "-I", "-S", str(CLIENT)]
-    assert command[command.index("--") + 1:] == ARGV
-    groups = [command[i + 1] for i, arg in enumerate(command) if arg == "--cgroup"]
-    assert groups == [str(g) for _, g in launcher._groups] and len(groups) == 2
+    assert launcher.forked and launcher.spawns_kernel and launcher.wrap(list(ARGV)) == ARGV
     plan = launcher.isolation()
     assert (plan.network, plan.filesystem, plan.pids, plan.memory) == ("fork+netns", "fork+mountns", "cgroup", "cgroup")
-    sent = json.loads((launcher._state / "plan.json").read_text())
-    assert sent["user"] == [65534, 65534] and sent["expose"] == [str(p) for p in launcher._exposed()]
+    assert launcher._request["user"] == [65534, 65534]
+    assert launcher._request["expose"] == [str(p) for p in launcher._exposed()]
+    with pytest.raises(ValueError, match="only starts ipykernel"):
+        launcher.spawn([sys.executable, "-c", "print(1)"], {}, None, None)
+    log = tmp_path / "kernel.log"
+    with open(log, "wb") as out:  # the fake server has no socket: a refusal, said in the log, as a kernel that exited
+        kernel = launcher.spawn(list(ARGV), {}, out, out)
+    assert kernel.poll() == EXIT_SETUP and "keras-grader fork client:" in log.read_text()
     release(launcher)
 
 
@@ -145,7 +140,7 @@ def test_without_the_same_containment_the_kernel_starts_cold_and_says_why(tmp_pa
     launcher = prepared(tmp_path, fake, **options)
     assert not launcher.forked and reason in launcher.cold_reason
     assert any("fast path not used" in note for note in launcher.isolation().notes)
-    assert str(CLIENT) not in launcher.wrap(list(ARGV))
+    assert not launcher.spawns_kernel and launcher.wrap(list(ARGV)) != ARGV  # the cold chain
     release(launcher)
 
 

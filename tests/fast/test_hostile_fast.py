@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -124,31 +125,30 @@ def _alive(token: str) -> list[int]:
     return cold._processes_with(token.encode())
 
 
-def test_a_killed_client_takes_the_whole_namespace_with_it(fork_server, tmp_path):
-    """The runner only knows the client: SIGKILL it mid-cell, and the kernel and its detached children die."""
+def test_a_cut_connection_takes_the_whole_namespace_with_it(fork_server, tmp_path):
+    """The connection to the server is the kernel's lifeline: cut it mid-cell (as the grader's death would, or
+    kill()), and the kernel and its detached children die."""
     token = f"kgtoken{os.getpid()}x{time.monotonic_ns()}"
     sleeper = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)  # {token}'], start_new_session=True)"
     launcher = GuardedForkLauncher(Limits(cell_timeout=30, total_timeout=60), fork_server)
-    killed: list[int] = []
+    cut: list[bool] = []
 
-    def kill_client() -> None:
+    def cut_connection() -> None:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not killed:
-            if len(_alive(token)) >= 1:  # the detached child exists: the cell is running
-                for pid in cold._processes_with(b"forkclient.py"):
-                    if str(launcher._state) in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
-                        os.kill(pid, signal.SIGKILL)
-                        killed.append(pid)
+        while time.monotonic() < deadline and not cut:
+            kernel = launcher._kernel
+            if kernel is not None and len(_alive(token)) >= 1:  # the detached child exists: the cell is running
+                kernel._sock.shutdown(socket.SHUT_RDWR)  # what closing the grader's descriptor does to the init
+                cut.append(True)
             time.sleep(0.05)
 
-    killer = threading.Thread(target=kill_client)
-    killer.start()
-    stub = cold.STUB
+    cutter = threading.Thread(target=cut_connection)
+    cutter.start()
     outcome = run_submission(_stub_submission(tmp_path, sleeper, "import time; time.sleep(25)"),
-                             limits=launcher.limits, launcher=launcher, probe_source=stub)
-    killer.join()
-    assert killed, "the client was never found"
-    assert outcome.status is Status.KERNEL_DIED and "killed by SIGKILL" in outcome.message
+                             limits=launcher.limits, launcher=launcher, probe_source=cold.STUB)
+    cutter.join()
+    assert cut, "the kernel never ran the cell"
+    assert outcome.status is Status.KERNEL_DIED and "SIGKILL" in outcome.message
     assert _alive(token) == [] and launcher._groups == []
 
 
