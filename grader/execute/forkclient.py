@@ -156,7 +156,9 @@ class ForkedKernel:
     def _read(self, timeout: float | None) -> None:
         """Take the init's next word if one comes within ``timeout``: the exit status, or the end of the line."""
         assert self._sock is not None
-        if not select.select([self._sock], [], [], timeout)[0]:
+        poller = select.poll()  # not select(): a busy grader may hold descriptors past FD_SETSIZE
+        poller.register(self._sock, select.POLLIN | select.POLLHUP)
+        if not poller.poll(None if timeout is None else max(0, int(timeout * 1000))):
             return
         try:
             message, _fds, _pid = recv_frame(self._sock)

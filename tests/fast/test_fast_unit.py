@@ -75,6 +75,37 @@ def test_unexpected_descriptors_are_closed_and_refused():
         os.close(write)
 
 
+# --------------------------------------------------------------------------- a forked kernel, as the runner holds it
+
+
+def test_a_forked_kernel_reports_its_exit_as_a_process_would(tmp_path):
+    from grader.execute.forkclient import ForkedKernel
+
+    for event, code in [({"how": "exit", "number": 3, "maxrss": 512}, 3), ({"how": "signal", "number": 9}, 137)]:
+        ours, init = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        status = tmp_path / "status"
+        kernel = ForkedKernel(ours, 4242, str(status))
+        assert kernel.poll() is None  # the init has said nothing yet
+        send_frame(init, {"event": "exit", **event})
+        assert kernel.wait(timeout=5) == code and kernel.poll() == code
+        assert status.read_text().split()[:2] == [event["how"], str(event["number"])]
+        init.close()
+
+
+def test_a_forked_kernel_whose_line_goes_dead_was_killed():
+    from grader.execute.forkclient import ForkedKernel
+
+    ours, init = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    gone = ForkedKernel(ours, 4242)
+    init.close()  # the init died without a word: cleanup, the OOM killer
+    assert gone.wait(timeout=5) == 128 + 9
+    ours, init = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with init:
+        killed = ForkedKernel(ours, 4242)
+        killed.kill()  # our side shuts the line: the init sees it end (and ends the namespace)
+        assert init.recv(16) == b"" and killed.wait(timeout=5) == -9
+
+
 # --------------------------------------------------------------------------- the server's checks
 
 
