@@ -20,7 +20,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "model.no_type": {"en": "no model with {types} layers was built", "zh-TW": "沒有建立含有 {types} 層的模型"},
     "model.ok": {"en": "model built in cell {cell}: {layers} ({params:,} parameters)",
                  "zh-TW": "第 {cell} 格建立的模型：{layers}（{params:,} 個參數）"},
-    "model.closest": {"en": "closest model (built in cell {cell}): {layers}", "zh-TW": "最接近的模型（第 {cell} 格建立）：{layers}"},
+    "model.closest": {"en": "closest model (created in cell {cell}): {layers}", "zh-TW": "最接近的模型（第 {cell} 格建立）：{layers}"},
     "model.layer_count": {"en": "expected {expected} layers after the input ({expected_types}), found {found} ({found_types})",
                           "zh-TW": "輸入之後應有 {expected} 層（{expected_types}），實際有 {found} 層（{found_types}）"},
     "model.layer_missing": {"en": "{label}: no such layer found", "zh-TW": "{label}：找不到這一層"},

@@ -133,6 +133,7 @@ def test_an_unbuilt_model_is_told_why_its_shapes_and_parameters_are_unknown():
     assert messages[0].startswith("the model was never built, so its input shape, output shape, total params are "
                                   "unknown: start it with keras.Input(shape)")
     assert not any("found None" in m or "found 0" in m for m in messages)
+    assert messages[-1] == "closest model (created in cell 1): Conv2D"  # not "built": it never was
     assert "keras.Input(shape)" in v.message.render("zh-TW")
     built_wrong = model([conv(32)], total=5)  # a built model keeps the usual message
     assert verdict(chk, built_wrong).message.render("en").startswith("output shape expected")
