@@ -129,8 +129,9 @@ import warnings
 import numpy as np, keras, tensorflow as tf
 from grader.harvest import offline
 from tensorflow.python import pywrap_tfe
-switched, switch = [], pywrap_tfe.TFE_ContextSetRunEagerOpAsFunction
-pywrap_tfe.TFE_ContextSetRunEagerOpAsFunction = lambda handle, on: (switched.append(on), switch(handle, on))[1]
+switched, switch = [], getattr(pywrap_tfe, "TFE_ContextSetRunEagerOpAsFunction", None)
+if switch is not None:  # an internal switch: a TensorFlow without it must leave the shim harmless
+    pywrap_tfe.TFE_ContextSetRunEagerOpAsFunction = lambda handle, on: (switched.append(on), switch(handle, on))[1]
 offline.install(training_steps=1, training_epochs=1)
 model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
 model.compile("sgd", "mse")
@@ -139,7 +140,7 @@ with warnings.catch_warnings(record=True) as caught:
     model.fit(np.zeros((64, 4)), np.zeros((64, 2)), epochs=3, validation_split=0.5, verbose=0)
 print("WARNINGS", [str(w.message)[:40] for w in caught if "run_functions_eagerly" in str(w.message)])
 print("EAGER", tf.config.functions_run_eagerly(), model.run_eagerly)
-print("OPS AS FUNCTIONS", switched)
+print("OPS AS FUNCTIONS", switched if switch is not None else "no switch")
 """
 
 
@@ -153,8 +154,9 @@ def test_budgeted_calls_run_eagerly_without_telling_the_student(tmp_path):
                                                           "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "WARNINGS []" in done.stdout and "EAGER False False" in done.stdout, done.stdout
-    # ops ran one by one during the fit (its validation included), as TensorFlow has them after it
-    assert "OPS AS FUNCTIONS [False, True]" in done.stdout, done.stdout
+    # ops ran one by one during the fit (its validation included), as TensorFlow has them after it; a
+    # TensorFlow without the internal switch ran the same fit, untouched (the lines above)
+    assert ("OPS AS FUNCTIONS [False, True]" in done.stdout or "OPS AS FUNCTIONS no switch" in done.stdout), done.stdout
 
 
 def test_colabs_tensorflow_version_magic_does_not_fail_the_import_cell(tmp_path):
