@@ -35,11 +35,11 @@ from grader.execute.sandbox import detect_host
 from grader.pipeline import RunOptions, grade_path
 from grader.rubric.catalog import get_exercise
 from grader.rubric.result import GradeResult
+from grader.submission.loader import has_submission_suffix
 from grader.tools.differential import differences
 
 SAMPLE_SECONDS = 0.2
 PSS_EVERY = 5  # samples: PSS once a second
-SUFFIXES = (".ipynb", ".py")
 
 
 @dataclass
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exercise", default="day096")
     parser.add_argument("--only", choices=("fast", "cold"), help="run one path only (no ratio, no comparison)")
     args = parser.parse_args(argv)
-    files = sorted(p for p in args.corpus.iterdir() if p.suffix in SUFFIXES)
+    files = sorted(p for p in args.corpus.iterdir() if has_submission_suffix(p))
     if args.sample:
         files = sorted(random.Random(args.seed).sample(files, min(args.sample, len(files))))
     exercise = get_exercise(args.exercise)

@@ -39,7 +39,7 @@ from typing import Mapping
 from grader.batch.archive import JUNK, lone_folder, unpack_student
 from grader.batch.store import file_digest
 from grader.errors import UsageError
-from grader.submission.loader import SUFFIXES
+from grader.submission.loader import has_submission_suffix, submission_files
 
 # All students' zips of one run together may unpack to this much; past it, no further zip is opened
 # (each is capped at STUDENT_LIMITS.max_total, so a run writes at most one student's cap more).
@@ -101,7 +101,7 @@ def student_archive(path: Path) -> Path | None:
         inside = [p for p in path.iterdir() if not p.name.startswith(".") and p.name not in JUNK]
     except OSError:
         return None
-    if any(p.suffix.lower() in SUFFIXES for p in inside):
+    if any(has_submission_suffix(p) for p in inside):
         return None
     zips = [p for p in inside if p.suffix.lower() == ".zip" and p.is_file() and not p.is_symlink()]
     return zips[0] if len(zips) == 1 else None
@@ -114,10 +114,10 @@ def gradeable(path: Path, archives: bool = False) -> bool:
         return True
     if path.is_dir():
         try:
-            return any(p.suffix.lower() in SUFFIXES and not p.name.startswith(".") for p in path.iterdir())
+            return bool(submission_files(path))
         except OSError:
             return False
-    return path.suffix.lower() in SUFFIXES
+    return has_submission_suffix(path)
 
 
 def tree_digest(path: Path) -> str:
@@ -240,7 +240,7 @@ def submissions_root(folder: Path, out: Path | None = None) -> Path:
     several, or only folders, is a wrapper around the class.
     """
     while (inner := lone_folder(folder, out)) is not None:
-        inside = [p for p in inner.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")]
+        inside = submission_files(inner)
         if len(inside) == 1:
             return folder
         folder = inner

@@ -24,6 +24,16 @@ _MAGIC_LINE = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def has_submission_suffix(path: Path) -> bool:
+    """A notebook or script by its name (``.ipynb``, ``.py``, in any case): what ``load_submission`` reads."""
+    return path.suffix.lower() in SUFFIXES
+
+
+def submission_files(folder: Path) -> list[Path]:
+    """The notebooks and scripts directly in ``folder``, hidden files aside, sorted."""
+    return sorted(p for p in folder.iterdir() if has_submission_suffix(p) and not p.name.startswith("."))
+
+
 def scrub(text: str) -> str:
     """``text`` without lone surrogates (a JSON escape such as \\ud800 makes one): U+FFFD, as Jupyter shows it.
 
@@ -43,7 +53,7 @@ def load_submission(path: str | Path) -> Submission:
         raise SubmissionError("a zip archive is not a notebook", where=str(path),
                               hint="unzip it and hand in the .ipynb or .py inside (`grader grade` opens a "
                                    "student's zip one level deep, not a zip within a zip)")
-    if path.suffix.lower() not in SUFFIXES:
+    if not has_submission_suffix(path):
         raise SubmissionError(f"unsupported file type {path.suffix or '(none)'!r}", where=str(path),
                               hint="hand in a Jupyter notebook (.ipynb) or a Python script (.py)")
     data = path.read_bytes()
@@ -59,7 +69,7 @@ def load_submission(path: str | Path) -> Submission:
 
 
 def _single_file_in(folder: Path) -> Path:
-    found = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+    found = submission_files(folder)
     notebooks = {p.stem for p in found if p.suffix.lower() == ".ipynb"}
     found = [p for p in found if not (p.suffix.lower() == ".py" and p.stem in notebooks)]  # a notebook and its export
     zips = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".zip" and not p.name.startswith("."))
