@@ -60,11 +60,11 @@ def numbers_in(text: str) -> list[int]:
         elif word:
             found.append(_WORD_NUMBERS[word.lower()])
         else:
-            found.append(_han_number(han))
+            found.append(han_number(han))
     return found
 
 
-def _han_number(text: str) -> int:
+def han_number(text: str) -> int:
     """A number written in Chinese numerals: 二 2, 十二 12, 一百一十九萬九千八百八十二 1199882."""
     total = section = digit = 0
     for char in text:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from grader.rubric.answers.fingerprint import Fingerprints
+from grader.rubric.answers.matchers import han_number
 from grader.submission.prose import ProseLine
 
 _N = r"(?P<{}>\d|[一二三四五六七八九])"
@@ -36,7 +37,6 @@ _LABEL = re.compile(
     rf"|{_PREFIX}\s*{_N.format('word')}\s*(?:題|题)?\s*(?:-+>?|→|(?=答|解答|回答|ans|answer))"
     r")\s*(?P<rest>.*)$",
     re.IGNORECASE)
-_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 
 
 def _labelled(text: str) -> tuple[int, str] | None:
@@ -45,7 +45,7 @@ def _labelled(text: str) -> tuple[int, str] | None:
     if match is None:
         return None
     digit = match.group("n") or match.group("paren") or match.group("word")
-    return _NUMERALS.get(digit) or int(digit), match.group("rest")
+    return (int(digit) if digit.isdigit() else han_number(digit)), match.group("rest")
 
 
 _FILLER = re.compile(r"^[\W_]*(?:ans(?:wer)?s?|a|答案?|解答|回答|作答)?[\W_]*$", re.IGNORECASE)
