@@ -164,19 +164,17 @@ class _Parser:
                             hint="add training_steps = N (batches per epoch)")
         return self._count(value, f"execution.{key}")
 
-    def _count(self, value: Any, key: str) -> int:
+    def _count(self, value: Any, key: str, wanted: str = "expected a whole number of at least 1") -> int:
         """A positive whole number: 0.5 batches would silently become 0, which turns a budget off."""
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise self.fail(f"expected a whole number of at least 1, found {value!r}", key, hint="e.g. 1")
+            raise self.fail(f"{wanted}, found {value!r}", key, hint="e.g. 1")
         return value
 
     def _answers(self, table: dict[str, Any], template: Path | None) -> AnswerSettings | None:
         if not table:
             return None
         self._known(table, {"questions", "fingerprints", "prompts"}, "answers")
-        questions = table.get("questions")
-        if not isinstance(questions, int) or isinstance(questions, bool) or questions < 1:
-            raise self.fail(f"questions must be a positive integer, found {questions!r}", "answers.questions")
+        questions = self._count(table.get("questions"), "answers.questions", "questions must be a positive integer")
         prints = Fingerprints()
         for i, name in enumerate(self._strings(table.get("fingerprints", []), "answers.fingerprints")):
             prints.update(Fingerprints.load(self._file(name, f"answers.fingerprints[{i}]")))
