@@ -143,7 +143,12 @@ def _find(source: Path, out: OutDir, pattern: re.Pattern[str] | None, lms: str |
     found = discover.discover(discover.submissions_root(root, out.root), pattern, lms, work=out.work, out=out.root)
     found.problems[:0] = problems
     if not found.entries and not found.problems:
-        raise UsageError("no submissions found", where=str(source), hint="pass the folder or .zip the LMS gave you")
+        hint = "pass the folder or .zip the LMS gave you"
+        if found.skipped:
+            hint = (f"skipped as notes or tables: {', '.join(found.skipped[:5])}"
+                    f"{', ...' if len(found.skipped) > 5 else ''}; {hint}, or name the students' files "
+                    "with --id-pattern")
+        raise UsageError("no submissions found", where=str(source), hint=hint)
     return found
 
 
@@ -239,9 +244,14 @@ def _worker(exercise: Any, options: Any, lang: str, out: OutDir, grade_fn: Grade
     return work
 
 
+SKIPPED = ("skipped: notes or a table, not a submission (hand-ins are .ipynb, .py, a folder or a .zip; "
+           "an --id-pattern that matches its name grades it)")
+
+
 def _notices(found: discover.Discovery) -> list[dict[str, str]]:
     notices = [{"where": name, "what": "ignored: not a notebook or script, and the student handed in one"}
                for name in found.ignored]
     notices += [{"where": name, "what": "--id-pattern did not match: the id is the file name"}
                 for name in found.unmatched]
+    notices += [{"where": name, "what": SKIPPED} for name in found.skipped]
     return notices

@@ -23,7 +23,9 @@ folder with no notebook beside it) is graded from the zip's content, unpacked
 safely into OUT (``archive.unpack_student``; one level deep, smaller caps).
 Items that cannot be graded (a PDF) next to a gradeable one are listed as
 ignored; a student with nothing gradeable is graded anyway, so the result says
-why it is unusable.
+why it is unusable. The exception is a TA's side file at the top (``README.md``,
+a roster ``.csv``, notes ``.txt``) that no id pattern claims: it is listed as
+skipped, not graded as a student who scored 0 and skewed the class's figures.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ from grader.submission.loader import has_submission_suffix, submission_files
 # All students' zips of one run together may unpack to this much; past it, no further zip is opened
 # (each is capped at STUDENT_LIMITS.max_total, so a run writes at most one student's cap more).
 BATCH_UNPACK_CAP = 8 * 1024**3
+
+# Files a TA keeps beside the hand-ins (notes, rosters, grade sheets); a student's file of these kinds
+# still counts when an id pattern (--id-pattern, Moodle's or Canvas' names) says whose it is.
+SIDE_FILE_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".txt", ".tsv", ".csv", ".xls", ".xlsx", ".ods"})
+SIDE_FILE_STEMS = frozenset({"readme", "license", "licence", "manifest"})
 
 LMS_PATTERNS = {
     "moodle": re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assign(?:submission|feedback)_[a-z]+_"),
@@ -72,6 +79,7 @@ class Discovery:
     problems: list[dict[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)  # names --id-pattern did not match (id = stem)
+    skipped: list[str] = field(default_factory=list)  # a TA's side files: see ``side_file``
     unpacked_bytes: int = 0  # written by opening students' zips
 
 
@@ -89,6 +97,11 @@ def student_of(name: str, is_dir: bool, pattern: re.Pattern[str] | None = None,
         if ident and ident.strip():
             return ident.strip(), groups, True
     return (name if is_dir else Path(name).stem) or name, {}, False
+
+
+def side_file(path: Path) -> bool:
+    """Notes or a table (``README.md``, ``LABELS.tsv``, ``roster.csv``): kept beside the hand-ins, never one."""
+    return path.is_file() and (path.suffix.lower() in SIDE_FILE_SUFFIXES or path.stem.lower() in SIDE_FILE_STEMS)
 
 
 def student_archive(path: Path) -> Path | None:
@@ -160,6 +173,9 @@ def discover(root: Path, pattern: re.Pattern[str] | None = None, lms: str | None
             raise UsageError("--out is inside a student's submission", where=f"{out} (in {name})",
                              hint="pass an --out outside SUBMISSIONS, or directly in it next to the students' files")
         student, fields, matched = student_of(name, item.is_dir(), pattern, lms)
+        if not matched and side_file(item):
+            found.skipped.append(name)
+            continue
         if pattern is not None and not matched:
             found.unmatched.append(name)
         groups[student].append((item, name, fields))

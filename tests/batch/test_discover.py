@@ -58,6 +58,21 @@ def test_duplicates_newest_first_and_ignored_extras(tmp_path):
     assert found.ignored == ["smithbob_111_902_screenshot.png"]
 
 
+def test_a_tas_notes_and_tables_beside_the_hand_ins_are_skipped_not_graded(tmp_path):
+    _touch(tmp_path / "alice.ipynb")
+    for name in ("README.md", "LABELS.tsv", "roster.CSV", "notes.txt", "LICENSE"):
+        _touch(tmp_path / name)
+    _touch(tmp_path / "bob.pdf")  # a student's wrong file type: still graded, so the result says why
+    _touch(tmp_path / "jones_222_903_answers.txt")  # Canvas names it a student's: graded too
+    (tmp_path / "carol.csv").mkdir()  # a folder is a student's, whatever its name
+    _touch(tmp_path / "carol.csv" / "hw.ipynb")
+    found = discover(tmp_path)
+    assert sorted(e.file for e in found.entries) == ["alice.ipynb", "bob.pdf", "carol.csv", "jones_222_903_answers.txt"]
+    assert found.skipped == ["LABELS.tsv", "LICENSE", "README.md", "notes.txt", "roster.CSV"]
+    claimed = discover(tmp_path, re.compile(r"^(roster)"))  # a pattern that names it makes it a student's
+    assert "roster.CSV" in {e.file for e in claimed.entries} and "roster.CSV" not in claimed.skipped
+
+
 def test_folders_per_student_and_digest_tracks_content(tmp_path):
     _touch(tmp_path / "Ann_1_assignsubmission_file_" / "hw.ipynb", "A")
     _touch(tmp_path / "Ann_1_assignsubmission_onlinetext_" / "onlinetext.html", "<p>hi</p>")

@@ -257,6 +257,26 @@ def test_an_empty_folder_is_a_mistake(tmp_path):
         grade(tmp_path / "empty", "--exercise", "day096", "--out", tmp_path / "out")
 
 
+def test_side_files_are_listed_as_skipped_and_never_become_students(tmp_path):
+    subs, out = class_folder(tmp_path), tmp_path / "out"
+    (subs / "README.md").write_text("# Day 96 hand-ins")
+    (subs / "LABELS.tsv").write_text("id\tscore\n")
+    code, summary = grade(subs, "--exercise", "day096", "--out", out)
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig"))))
+    assert {r["id"] for r in rows} == {"alice", "bob", "carol", "x<script>y", "dave"}
+    notices = json.loads((out / "manifest.json").read_text())["notices"]
+    assert {n["where"] for n in notices if n["what"].startswith("skipped")} == {"README.md", "LABELS.tsv"}
+    assert code == 0 and "README.md" in summary
+
+
+def test_a_folder_of_notes_only_says_what_it_skipped(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README.md").write_text("x")
+    with pytest.raises(UsageError, match="no submissions found") as caught:
+        grade(tmp_path / "notes", "--exercise", "day096", "--out", tmp_path / "out")
+    assert "README.md" in caught.value.hint and "--id-pattern" in caught.value.hint
+
+
 def test_merge_keeps_the_newer_of_conflicting_results_and_checks_exercises(tmp_path):
     from grader.batch.commands import cmd_merge
 
