@@ -3,8 +3,9 @@
 A cold kernel spends about 2 s of CPU importing TensorFlow before the first
 cell; a fork of a process that already did costs milliseconds. This process is
 started once per grader run by ``pool.ForkServer``, inside bubblewrap (host
-read-only, homes and /run hidden, no network, a pid namespace of its own), as root,
-with the grader's temp folder (where every scratch folder lives) bound
+read-only, homes and /run hidden, no network, a pid namespace of its own), as root
+(or, for a non-root grader, as its user with every capability of a user namespace
+of its own), with the grader's temp folder (where every scratch folder lives) bound
 read-write. It never runs student code and keeps nothing between requests:
 every kernel is a fresh fork of the same idle process. Standard library only
 at module level: it runs by path, and imports the heavy modules in ``preload``.
@@ -17,7 +18,8 @@ One request (a connection from the grader: ``forkclient.ForkedKernel``) becomes 
                           started (the client moves it into the run's cgroups), then reaps;
                           when C2 exits, the kernel ends every process left in the namespace
             C2 ─fork→ C3  the kernel: own session, stdin /dev/null, rlimits, the run's env,
-                          uid nobody, no-new-privs, then ipykernel in-process
+                          uid nobody (a non-root grader's: its own), no capability in
+                          any set, no-new-privs, then ipykernel in-process
 
 C1 exits at once; the zygote, init of its own pid namespace (bwrap
 ``--as-pid-1``), reaps C2, and if it dies every kernel dies with it. C2 ends
@@ -39,6 +41,7 @@ import importlib.util
 import json
 import os
 import select
+import signal
 import socket
 import struct
 import sys
@@ -219,6 +222,9 @@ def _init(conn: socket.socket, job: Job, fds: list[int]) -> Job:
     try:
         if os.getpid() != 1:
             raise OSError("not pid 1 of a new pid namespace")
+        # A non-root grader's kernel shares our uid: SIGINT, the one signal Python handles, would otherwise
+        # let it end its own namespace early (from inside, the others never reach pid 1).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         mount_proc()
         send_frame(conn, {"event": "started"})
         answer, _, _ = recv_frame(conn)
@@ -287,7 +293,9 @@ def become_kernel(conn: socket.socket, job: Job, fds: list[int]) -> Job:
     os.environ.clear()
     os.environ.update(job.env)
     launch.set_rlimits(job.rlimits)
+    launch.limit_capabilities()
     launch.drop_user("%d:%d" % job.user)
+    launch.clear_capabilities()
     if job.no_new_privs:
         launch.no_new_privs()
     _fresh_interpreter(job)
