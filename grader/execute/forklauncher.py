@@ -66,7 +66,7 @@ class ForkLauncher(SandboxLauncher):
             "hide": [str(p) for p in self.hide],
             "expose": [str(p) for p in self._exposed()],  # e.g. a virtualenv under /tmp, read-only
             "rlimits": [options[i + 1] for i, flag in enumerate(options) if flag == "--rlimit"],
-            "user": list(self.plan.user) if self.plan.user else None,
+            "user": list(self._kernel_user()),
             "no_new_privs": "--no-new-privs" in options,
         }
         self.plan.network, self.plan.filesystem = "fork+netns", "fork+mountns"
@@ -82,12 +82,16 @@ class ForkLauncher(SandboxLauncher):
             return "the fork server is not running"
         if self.tool != "bwrap":
             return "no working bubblewrap"
-        if self.plan.user is None:
+        if self.host.root and self.plan.user is None:
             return "the kernel could not drop to an unprivileged user"
         assert self.workdir is not None
         if server.scratch_root not in self.workdir.parents:
             return f"scratch folder {self.workdir} is outside the fork server's {server.scratch_root}"
         return None
+
+    def _kernel_user(self) -> tuple[int, int]:
+        """Whom the kernel runs as: ``nobody`` under a root grader; a non-root grader's own user, as cold."""
+        return self.plan.user or (os.getuid(), os.getgid())
 
     def wrap(self, argv: list[str]) -> list[str]:
         """The kernel's own command when forked (``spawn`` receives it), else the cold chain."""

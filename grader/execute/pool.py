@@ -34,7 +34,7 @@ from typing import Iterable
 from grader.errors import SandboxError
 from grader.execute.forklauncher import ForkLauncher
 from grader.execute.launcher import KERNEL_BASE_ENV, Limits
-from grader.execute.sandbox import Host, SandboxLauncher, detect_host, sandboxed_env
+from grader.execute.sandbox import UNPRIVILEGED_USER, Host, SandboxLauncher, detect_host, sandboxed_env
 
 __all__ = ["ForkServer", "make_fast_launcher", "server_env", "shared_failure", "shared_server", "stop_shared_server"]
 
@@ -105,8 +105,8 @@ class ForkServer:
             return f"{host.system}: namespaces are Linux-only"
         if not host.bwrap:
             return "no working bubblewrap"
-        if not host.root or not host.user:
-            return "the grader must run as root (the server makes namespaces and drops each kernel to nobody)"
+        if host.root and not host.user:
+            return f"no unprivileged user to drop kernels to ({UNPRIVILEGED_USER} is missing)"
         return None
 
     def command(self) -> list[str]:
@@ -119,6 +119,10 @@ class ForkServer:
         args = [self.host.bwrap, "--new-session", "--unshare-pid", "--as-pid-1", "--unshare-net", "--unshare-ipc",
                 "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        if not self.host.root:
+            # A non-root grader: the server keeps the user's uid and holds every capability of a user namespace
+            # of its own, enough to make each kernel's namespaces; each kernel drops them all (forkserver.py).
+            args += ["--unshare-user", "--cap-add", "ALL"]
         for path, mode in layout._tmpfs():
             if path != root:
                 args += ["--perms", mode, "--tmpfs", str(path)]
@@ -129,6 +133,12 @@ class ForkServer:
             for folder in layout._between(target):
                 args += ["--perms", "0755", "--dir", str(folder)]
             args += [flag, str(source), str(target)]
+        # What every kernel would otherwise share and C1 does not replace with its own (forkserver.py): /dev and
+        # the tmpfs over the homes. Unwritable by nobody anyway; a non-root grader's kernels keep its uid, and
+        # one kernel's file there would be the next one's to read.
+        per_kernel = {Path("/tmp"), Path("/dev/shm"), Path("/run"), root}
+        for path in [Path("/dev"), *(p for p, _ in layout._tmpfs() if p not in per_kernel)]:
+            args += ["--remount-ro", str(path)]
         server = [sys.executable, str(INNER / "forkserver.py"), "--socket", str(self.socket_path),
                   "--scratch-root", str(root)]
         server += [arg for name in self.preload or () for arg in ("--preload", name)]

@@ -158,6 +158,20 @@ def test_with_a_live_server_the_launcher_asks_it_for_the_kernel(tmp_path):
     release(launcher)
 
 
+def test_under_a_non_root_grader_the_forked_kernel_keeps_the_graders_user_as_a_cold_one_does(tmp_path):
+    root = tmp_path / "root"
+    work = root / "kg-abcdefgh" / "w"
+    work.mkdir(parents=True)
+    user_host = host(tmp_path, root=False, user=None, memory=None, pids=None)
+    launcher = ForkLauncher(Limits(), FakeServer(root), host=user_host)
+    launcher.prepare(work, Limits())
+    assert launcher.forked, launcher.cold_reason
+    assert launcher._request["user"] == [os.getuid(), os.getgid()] and launcher._request["no_new_privs"]
+    plan = launcher.isolation()
+    assert (plan.network, plan.filesystem, plan.pids, plan.memory) == ("fork+netns", "fork+mountns", "rlimit", "rlimit")
+    launcher.cleanup()
+
+
 @pytest.mark.parametrize("server, options, reason", [
     (None, {}, "no fork server"),
     ("dead", {}, "not running"),
@@ -194,12 +208,23 @@ def test_the_server_runs_in_bubblewrap_with_only_the_scratch_root_writable(tmp_p
     command = server.command()
     bwrap = command[:command.index("--")]
     assert " --ro-bind / / " in " ".join(bwrap) and "--cap-drop" not in bwrap
+    assert "--unshare-user" not in bwrap and "--cap-add" not in bwrap  # root: the host's root, nobody's kernels
     assert {"--unshare-net", "--unshare-pid", "--as-pid-1"} <= set(bwrap)  # its death ends every kernel
     writable = [bwrap[i + 1] for i, arg in enumerate(bwrap) if arg == "--bind"]
     assert writable == [str(tmp_path)]
     assert {"/run", "/dev/shm", "/tmp"} <= {bwrap[i + 1] for i, arg in enumerate(bwrap) if arg == "--tmpfs"}
     assert command[command.index("--") + 2:] == ["/run/keras-grader/forkserver.py", "--socket",
                                                  str(tmp_path / "kgz-test" / "s"), "--scratch-root", str(tmp_path)]
+
+
+def test_a_non_root_grader_runs_its_server_in_a_user_namespace_with_that_namespaces_capabilities(tmp_path):
+    server = pool.ForkServer(host=host(tmp_path, root=False, user=None), scratch_root=tmp_path)
+    server.control = tmp_path / "kgz-test"
+    assert server._unsupported() is None
+    bwrap = server.command()[:server.command().index("--")]
+    assert " --unshare-user --cap-add ALL " in " ".join(bwrap) + " "
+    nobody_missing = pool.ForkServer(host=host(tmp_path, user=None), scratch_root=tmp_path)
+    assert "no unprivileged user" in nobody_missing._unsupported()  # root, but no one to drop kernels to
 
 
 class _Server:

@@ -115,6 +115,81 @@ def test_other_scratch_folders_and_the_server_are_out_of_reach(hostile, fork_ser
     assert found["me"] == [2, 1] and found["pids"] == [1, 2]
 
 
+POWERLESS = '''# %%
+import ctypes, os
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+found = {"caps": {k: int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")},
+          "uid": os.getresuid(), "no_new_privs": int(status["NoNewPrivs"])}
+child = os.fork()  # a single-threaded child: the only kind unshare(CLONE_NEWUSER) accepts
+if child == 0:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x10000000 | 0x00020000) != 0:  # a user namespace of its own, with a mount namespace
+        os._exit(10)
+    if libc.umount2(P["hidden"].encode(), 2) != 0:  # lift the tmpfs that hides the folder
+        os._exit(20)
+    try:
+        open(P["hidden"] + "/answers.txt").read()
+    except OSError:
+        os._exit(30)
+    os._exit(0)
+found["escape"] = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+report(**found)
+'''
+
+
+def test_the_kernel_holds_no_capability_and_cannot_lift_a_hidden_mount(hostile, tmp_path):
+    """Under a root grader the kernel is nobody; under a non-root one the server holds every capability of a
+    user namespace and the kernel keeps the grader's uid: either way it ends with no capability in any set,
+    and a user namespace of its own cannot unmount what hides a path (the mounts are locked)."""
+    source = tmp_path / "powerless.py"
+    source.write_text(POWERLESS)
+    run = hostile(str(source), 15)
+    found = run.result
+    assert run.outcome.status is Status.GRADED, run.outcome.message
+    assert found["caps"] == dict.fromkeys(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), 0)
+    expected_uid = run.launcher.plan.user[0] if run.launcher.host.root else os.getuid()
+    assert found["uid"] == [expected_uid] * 3 and found["no_new_privs"] == 1
+    assert found["escape"] in (10, 20), found  # refused: no user namespace, or the mount is locked
+
+
+LEAVE_AND_LOOK = '''# %%
+import json, os
+folders = {"/", "/dev", "/dev/shm", "/dev/mqueue", "/tmp", "/var/tmp", "/run", "/run/lock", "/var/lock", "/root",
+           "/home", os.path.expanduser("~"), P["home"], P["hidden"], os.path.dirname(os.getcwd())}
+for top in ("/", "/home", "/dev"):
+    folders |= {os.path.join(top, name) for name in os.listdir(top) if os.path.isdir(os.path.join(top, name))}
+marker = "kg-left-behind-TAG"
+left, seen = [], []
+for folder in sorted(folders):
+    path = os.path.join(folder, marker)
+    if LEAVE:
+        try:
+            with open(path, "w") as fh:
+                fh.write("from the previous submission")
+            left.append(folder)
+        except OSError:
+            pass
+    elif os.path.exists(path):
+        seen.append(folder)
+report(left=left, seen=seen)
+'''
+
+
+def test_nothing_one_forked_kernel_leaves_outside_its_scratch_folder_reaches_the_next(hostile, tmp_path):
+    """Kernels are forks of one server: whatever they could both write (the server's /dev, its tmpfs over the
+    homes) would carry one submission's files to the next, most of all when they share the grader's uid."""
+    tag = f"{os.getpid()}x{time.monotonic_ns()}"
+    writer, reader = tmp_path / "leave.py", tmp_path / "look.py"
+    for path, leave in ((writer, True), (reader, False)):
+        path.write_text(LEAVE_AND_LOOK.replace("TAG", tag).replace("LEAVE", str(leave)))
+    first = hostile(str(writer), 15)
+    shutil.rmtree(first.scratch)  # the fixture's one scratch folder, made afresh for the next run
+    second = hostile(str(reader), 15)
+    assert first.outcome.status is Status.GRADED and second.outcome.status is Status.GRADED
+    assert first.result["left"], "the writer wrote nowhere: the probe itself is broken"  # its own /tmp at least
+    assert second.result["seen"] == [], (first.result["left"], second.result["seen"])
+
+
 def _stub_submission(tmp_path: Path, *sources: str) -> Submission:
     path = tmp_path / "homework.py"
     path.write_text("", encoding="utf-8")

@@ -21,6 +21,17 @@ ARGV = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 FULL = dict(system="Linux", root=True, bwrap="/usr/bin/bwrap", unshare="/usr/bin/unshare", user=(65534, 65534))
 
 
+def _others_reach(path: Path) -> bool:
+    """Whether a user who owns nothing on the way (nobody) may enter every folder to ``path`` and read it."""
+    folders = [q for q in path.parents if q != Path("/")]
+    return all(q.stat().st_mode & 0o001 for q in folders) and bool(path.stat().st_mode & 0o004)
+
+
+# Without bwrap a root grader's kernel drops to nobody only if nobody can reach the Python (a pyenv under
+# /root cannot be: the file system then has no layer at all).
+UNSHARE_FILESYSTEM = "uid" if _others_reach(Path(os.path.realpath(sys.executable))) else "none"
+
+
 def host(tmp_path: Path | None = None, **changes) -> Host:
     """A Linux root host with every tool; cgroup parents are plain folders under tmp_path."""
     fields = dict(FULL)
@@ -61,7 +72,7 @@ def layers(launcher: SandboxLauncher) -> tuple[str, str, str, str]:
     ({}, {}, ("bwrap", "bwrap", "cgroup", "cgroup")),
     ({}, {"cgroups": False}, ("bwrap", "bwrap", "rlimit", "rlimit")),
     ({}, {"cgroups": False, "drop_user": False}, ("bwrap", "bwrap", "none", "rlimit")),
-    ({"bwrap": None}, {}, ("unshare", "none", "cgroup", "cgroup")),  # root python is under /root
+    ({"bwrap": None}, {}, ("unshare", UNSHARE_FILESYSTEM, "cgroup", "cgroup")),
     ({"bwrap": None, "unshare": None, "memory": None, "pids": None}, {"drop_user": False},
      ("none", "none", "none", "rlimit")),
     ({"root": False, "user": None, "memory": None, "pids": None}, {}, ("bwrap", "bwrap", "rlimit", "rlimit")),
