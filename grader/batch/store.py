@@ -95,8 +95,12 @@ class OutDir:
         """Hold OUT for this process; a second run gets a clear error naming the first one's pid."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise UsageError("--out names a file, not a folder", where=str(self.root),
+                             hint="pass a new or existing folder for the results (the file is left as it is)") from None
         except OSError as exc:
-            raise UsageError(f"cannot create the output folder: {exc.strerror}", where=str(self.root)) from None
+            raise UsageError(f"cannot create the output folder: {exc.strerror}", where=str(self.root),
+                             hint="pass a folder you can write to") from None
         fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

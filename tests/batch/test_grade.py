@@ -221,6 +221,14 @@ def test_duplicates_are_all_graded_and_only_the_newest_reaches_the_lms(tmp_path)
     assert [(r["id"], r["duplicate_of"]) for r in detail] == [("7", ""), ("7#2", "7")]
 
 
+def test_an_out_that_is_a_file_is_refused_and_left_alone(tmp_path):
+    subs, out = class_folder(tmp_path), tmp_path / "grades.csv"
+    out.write_text("the TA's own sheet")
+    with pytest.raises(UsageError, match="names a file, not a folder") as caught:
+        grade(subs, "--exercise", "day096", "--out", out)
+    assert "folder" in caught.value.hint and out.read_text() == "the TA's own sheet"
+
+
 def test_an_out_folder_belongs_to_one_exercise(tmp_path):
     subs, out = class_folder(tmp_path), tmp_path / "out"
     grade(subs, "--exercise", "day096", "--out", out)
