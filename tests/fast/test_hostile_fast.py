@@ -43,6 +43,7 @@ from tests.sandbox.test_hostile import (  # noqa: F401 - collected here, with th
     test_nothing_is_reachable_over_the_network_not_even_the_hosts_loopback,
     test_os_exit_is_a_dead_kernel,
     test_the_hosts_environment_does_not_reach_the_kernel,
+    test_the_kernels_interpreter_is_a_fresh_ones,
 )
 
 pytestmark = [pytest.mark.kernel, pytest.mark.sandbox]

@@ -245,6 +245,15 @@ def _same_uid(run: Hostile) -> bool:
     return run.launcher.plan.user is None and not run.launcher.host.root
 
 
+def test_the_kernels_interpreter_is_a_fresh_ones(hostile):
+    """Run by tests/fast too: a forked kernel must not inherit the server's state (its collector, switched
+    off while it imports, is back on with Python's defaults)."""
+    run = hostile("interpreter_state.py", 15)
+    assert run.outcome.status is Status.GRADED
+    assert run.result == {"gc_enabled": True, "gc_threshold": [700, 10, 10], "argv0": "ipykernel_launcher.py",
+                          "cwd": str(run.scratch), "name": "__main__"}
+
+
 def test_os_exit_is_a_dead_kernel(hostile):
     run = hostile("os_exit.py", 15)
     assert run.outcome.status is Status.KERNEL_DIED
