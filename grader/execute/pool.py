@@ -33,6 +33,7 @@ from typing import Iterable
 
 from grader.errors import SandboxError
 from grader.execute.forklauncher import ForkLauncher
+from grader.execute.forkserver import FRESH_PER_KERNEL
 from grader.execute.launcher import KERNEL_BASE_ENV, Limits
 from grader.execute.sandbox import UNPRIVILEGED_USER, Host, SandboxLauncher, detect_host, sandboxed_env
 
@@ -136,7 +137,7 @@ class ForkServer:
         # What every kernel would otherwise share and C1 does not replace with its own (forkserver.py): /dev and
         # the tmpfs over the homes. Unwritable by nobody anyway; a non-root grader's kernels keep its uid, and
         # one kernel's file there would be the next one's to read.
-        per_kernel = {Path("/tmp"), Path("/dev/shm"), Path("/run"), root}
+        per_kernel = {*map(Path, FRESH_PER_KERNEL), root}
         for path in [Path("/dev"), *(p for p, _ in layout._tmpfs() if p not in per_kernel)]:
             args += ["--remount-ro", str(path)]
         server = [sys.executable, str(INNER / "forkserver.py"), "--socket", str(self.socket_path),
