@@ -43,6 +43,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "stale": "{n} result(s) in OUT have no submission in {source} (kept in the outputs)",
         "merged": "merged {n} folder(s)",
         "failure": "grader failure on {id}: {error}",
+        "notice_ignored": "ignored: not a notebook or script, and the student handed in one",
+        "notice_unmatched": "--id-pattern did not match: the id is the file name",
+        "notice_skipped": ("skipped: notes or a table, not a submission (hand-ins are .ipynb, .py, a folder or "
+                           "a .zip; an --id-pattern that matches its name grades it)"),
     },
     "zh-TW": {
         "header": "{title}：{students} 位學生，{submissions} 份繳交，結果在 {root}",
@@ -63,6 +67,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "stale": "OUT 裡有 {n} 份結果在 {source} 中已找不到繳交檔（仍保留在輸出中）",
         "merged": "合併了 {n} 個資料夾",
         "failure": "評分程式在 {id} 出錯：{error}",
+        "notice_ignored": "已略過：不是 notebook 或程式檔，且該學生已繳交了一份",
+        "notice_unmatched": "--id-pattern 不符：以檔名作為學號",
+        "notice_skipped": "已略過：這是說明或表格檔，不是作業（作業為 .ipynb、.py、資料夾或 .zip；"
+                          "若 --id-pattern 符合其檔名，就會評分）",
     },
 }
 

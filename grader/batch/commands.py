@@ -106,7 +106,7 @@ def cmd_grade(args: argparse.Namespace, grade_fn: GradeFn | None = None, console
         jobs = _stale_entries(entries, out, exercise, args)
         manifest = {"exercise": exercise.id, "title": dict(exercise.title), "lang": args.lang, "lms": args.lms,
                     "lms_column": args.lms_column, "source": str(source), "shard": args.shard,
-                    "grader_version": __version__, "problems": found.problems, "notices": _notices(found)}
+                    "grader_version": __version__, "problems": found.problems, "notices": _notices(found, args.lang)}
         out.write_manifest(manifest)
         options = RunOptions(cell_timeout=args.timeout, hide=(out.root.resolve(), source.resolve()),
                              fast=not args.cold)
@@ -244,14 +244,7 @@ def _worker(exercise: Any, options: Any, lang: str, out: OutDir, grade_fn: Grade
     return work
 
 
-SKIPPED = ("skipped: notes or a table, not a submission (hand-ins are .ipynb, .py, a folder or a .zip; "
-           "an --id-pattern that matches its name grades it)")
-
-
-def _notices(found: discover.Discovery) -> list[dict[str, str]]:
-    notices = [{"where": name, "what": "ignored: not a notebook or script, and the student handed in one"}
-               for name in found.ignored]
-    notices += [{"where": name, "what": "--id-pattern did not match: the id is the file name"}
-                for name in found.unmatched]
-    notices += [{"where": name, "what": SKIPPED} for name in found.skipped]
-    return notices
+def _notices(found: discover.Discovery, lang: str) -> list[dict[str, str]]:
+    """What discovery set aside, in the run's language (the summary and report.html show them)."""
+    kinds = (("notice_ignored", found.ignored), ("notice_unmatched", found.unmatched), ("notice_skipped", found.skipped))
+    return [{"where": name, "what": aggregate.phrase(lang, key)} for key, names in kinds for name in names]

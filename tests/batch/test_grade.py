@@ -277,6 +277,15 @@ def test_side_files_are_listed_as_skipped_and_never_become_students(tmp_path):
     assert code == 0 and "README.md" in summary
 
 
+def test_notices_follow_the_runs_language(tmp_path):
+    subs, out = class_folder(tmp_path), tmp_path / "out"
+    (subs / "README.md").write_text("# 說明")
+    code, summary = grade(subs, "--exercise", "day096", "--out", out, "--lang", "zh-TW")
+    notices = json.loads((out / "manifest.json").read_text())["notices"]
+    assert [n["what"][:4] for n in notices if n["where"] == "README.md"] == ["已略過："]
+    assert code == 0 and "注意事項" in summary and "已略過" in summary
+
+
 def test_a_folder_of_notes_only_says_what_it_skipped(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "README.md").write_text("x")
