@@ -113,12 +113,19 @@ def install():
     if _S is not None:
         return None
     import gc
+    import sys
 
+    # A cold kernel imports Keras here: millions of objects that live as long as the kernel. The collector is
+    # off meanwhile (walking them again and again as they come cost ~0.5 s), and they are frozen after, as
+    # the fork server froze them for a forked kernel, so no later collection walks them either.
+    fresh = "keras" not in sys.modules
     collecting = gc.isenabled()
-    gc.disable()  # a cold kernel's import makes millions of long-lived objects: collecting as they come cost ~0.6 s
+    gc.disable()
     try:
         import keras
     finally:
+        if fresh:
+            gc.freeze()
         if collecting:
             gc.enable()
 

@@ -317,10 +317,14 @@ def test_keras_models_are_harvested_by_the_real_probe(tmp_path):
         "model = keras.Sequential([keras.Input((8,)), layers.Dense(4, activation='relu'), layers.Dense(1)])",
         "model = keras.Sequential([keras.Input((8,)), layers.Dense(2)])\nmodel.compile(optimizer='adam', loss='mse')",
         "model.fit(undefined_data)",
+        # the probe imported Keras with the collector off, froze what the import made (as a forked kernel's
+        # is), and switched it back on
+        "import gc\nraise RuntimeError(f'{gc.isenabled()} {gc.get_freeze_count() > 100_000}')",
     )
     outcome = run(sub, probe=probe, cell_timeout=60, total_timeout=120)
     assert outcome.status is Status.GRADED, outcome.notes
-    assert states(outcome) == ["ok", "ok", "ok", "error"]
+    assert states(outcome) == ["ok", "ok", "ok", "error", "error"]
+    assert outcome.cells[4].error_value == "True True"
     built = {m.cell: m for m in outcome.harvest.models}
     assert sorted(built) == [2, 3], outcome.harvest  # both `model`s, though the first was overwritten
     assert built[2].total_params == 8 * 4 + 4 + 4 + 1
