@@ -210,7 +210,7 @@ def test_one_big_output_stops_the_run_after_its_cell(tmp_path):
     sub = submission(tmp_path, "big = FakeModel('big')\nfrom IPython.display import publish_display_data\n"
                                "publish_display_data({'text/plain': 'y' * 150_000})", "after = 1")
     outcome = run(sub, output_bytes=100_000)
-    assert outcome.status is Status.OUTPUT_LIMIT and "cell 2" in outcome.message
+    assert outcome.status is Status.OUTPUT_LIMIT and "cell 2" in outcome.message, outcome.message
     assert states(outcome)[1:] == ["not-run"]  # cell 1 itself: ok, or cut if the reply came late
     assert outcome.output_truncated_bytes == 50_000
     assert names(outcome) == ["big"]
