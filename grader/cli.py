@@ -178,6 +178,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return EXIT_FULL
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Isolation of each submission's kernel on this machine", title_justify="left")
@@ -189,6 +190,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                       ", ".join(info.get("available") or []) or "-", info.get("enable") or "")
     console = Console()
     console.print(table)
+    fast = report.get("fast_path") or {}
+    console.print("fast path (grader grade, grader watch): " + (
+        "[green]kernels forked from a warm server[/]" if fast.get("available")
+        else f"[red]unavailable[/] ({escape(str(fast.get('why')))}): every kernel starts cold"))
     for note in report.get("notes", []) + report.get("problems", []):
         console.print(f"• {note}")
     return EXIT_FULL

@@ -26,11 +26,15 @@ NOT_LINUX = "namespaces and cgroups are Linux-only: grade inside a Linux VM or c
 def probe_capabilities(host: Host | None = None) -> dict[str, Any]:
     """Per layer: the mechanism a default launcher uses, the ones available, and how to enable the rest.
 
-    Shape: ``{"platform", "root", "tools", "problems", "complete",
+    Shape: ``{"platform", "root", "tools", "problems", "complete", "fast_path": {"available", "why"},
     "layers": {layer: {"mechanism", "available", "enable"}}}``; ``enable`` is
-    None when nothing stronger exists for that layer.
+    None when nothing stronger exists for that layer. ``fast_path`` says whether
+    ``grader grade`` and ``grader watch`` can fork kernels from a warm server.
     """
+    from grader.execute.pool import fast_path_problem
+
     host = host or detect_host()
+    no_fast_path = fast_path_problem(host)
     isolation = SandboxLauncher(Limits(), host=host).isolation()
     linux, posix = host.system == "Linux", host.system != "Windows"
     fs_available = (["bwrap"] if host.bwrap else []) + (["uid"] if host.root and host.user else [])
@@ -54,6 +58,7 @@ def probe_capabilities(host: Host | None = None) -> dict[str, Any]:
         "tools": {"bwrap": host.bwrap, "unshare": host.unshare},
         "problems": list(host.problems),
         "complete": isolation.complete,
+        "fast_path": {"available": no_fast_path is None, "why": no_fast_path},
         "notes": list(isolation.notes),
         "layers": {layer: {"mechanism": getattr(isolation, layer), "available": available, "enable": enable[layer]}
                    for layer, available in layers.items()},

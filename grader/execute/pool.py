@@ -37,7 +37,7 @@ from grader.execute.forkserver import FRESH_PER_KERNEL
 from grader.execute.launcher import KERNEL_BASE_ENV, Limits
 from grader.execute.sandbox import UNPRIVILEGED_USER, Host, SandboxLauncher, detect_host, sandboxed_env
 
-__all__ = ["ForkServer", "make_fast_launcher", "server_env", "shared_failure", "shared_server", "stop_shared_server"]
+__all__ = ["ForkServer", "fast_path_problem", "make_fast_launcher", "server_env", "shared_failure", "shared_server", "stop_shared_server"]
 
 HERE = Path(__file__).resolve().parent
 INNER = Path("/run/keras-grader")  # where bwrap shows the server's files, as for launch.py on the cold path
@@ -270,6 +270,11 @@ def stop_shared_server() -> None:
 def shared_failure() -> str | None:
     """Why the shared server could not start, if it could not."""
     return _failure
+
+
+def fast_path_problem(host: Host | None = None) -> str | None:
+    """Why this machine cannot fork kernels from a warm server; None if it can (``grader doctor`` says which)."""
+    return ForkServer(host=host)._unsupported()
 
 
 def make_fast_launcher(limits: Limits, hide: Iterable[Path | str] = ()) -> ForkLauncher:

@@ -328,6 +328,19 @@ def test_doctor_reports_the_mechanism_per_layer_and_how_to_get_the_missing_ones(
     assert mac["layers"]["filesystem"]["enable"] == NOT_LINUX and mac["layers"]["memory"]["mechanism"] == "rlimit"
 
 
+@pytest.mark.parametrize("changes, why", [
+    ({}, None),
+    ({"root": False, "user": None, "memory": None, "pids": None}, None),  # a user namespace of its own
+    ({"user": None}, "no unprivileged user"),
+    ({"bwrap": None}, "no working bubblewrap"),
+    ({"system": "Darwin", "bwrap": None}, "Linux-only"),
+])
+def test_doctor_says_whether_kernels_can_be_forked_from_a_warm_server(tmp_path, changes, why):
+    fast = probe_capabilities(host(tmp_path, **changes))["fast_path"]
+    assert fast["available"] is (why is None)
+    assert (fast["why"] is None) if why is None else (why in fast["why"])
+
+
 def test_a_cgroup_that_refuses_its_limits_falls_back_to_rlimits(tmp_path):
     broken = Controller("memory", 1, tmp_path / "gone")  # the probe passed, the folder vanished since
     launcher = prepared(tmp_path, Limits(memory_bytes=2**30), host=host(tmp_path, memory=broken))
