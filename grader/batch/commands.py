@@ -246,5 +246,6 @@ def _worker(exercise: Any, options: Any, lang: str, out: OutDir, grade_fn: Grade
 
 def _notices(found: discover.Discovery, lang: str) -> list[dict[str, str]]:
     """What discovery set aside, in the run's language (the summary and report.html show them)."""
-    kinds = (("notice_ignored", found.ignored), ("notice_unmatched", found.unmatched), ("notice_skipped", found.skipped))
+    kinds = (("notice_ignored", found.ignored), ("notice_unmatched", found.unmatched),
+             ("notice_skipped", found.skipped))
     return [{"where": name, "what": aggregate.phrase(lang, key)} for key, names in kinds for name in names]

@@ -37,7 +37,8 @@ from grader.execute.forkserver import FRESH_PER_KERNEL
 from grader.execute.launcher import KERNEL_BASE_ENV, Limits
 from grader.execute.sandbox import UNPRIVILEGED_USER, Host, SandboxLauncher, detect_host, sandboxed_env
 
-__all__ = ["ForkServer", "fast_path_problem", "make_fast_launcher", "server_env", "shared_failure", "shared_server", "stop_shared_server"]
+__all__ = ["ForkServer", "fast_path_problem", "make_fast_launcher", "server_env", "shared_failure", "shared_server",
+           "stop_shared_server"]
 
 HERE = Path(__file__).resolve().parent
 INNER = Path("/run/keras-grader")  # where bwrap shows the server's files, as for launch.py on the cold path
