@@ -25,7 +25,6 @@ import select
 import socket
 import struct
 import subprocess
-import sys
 import time
 from typing import Sequence
 
