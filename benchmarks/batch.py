@@ -12,7 +12,8 @@ the pages it shares with the fork server) and the sum of its processes' PSS
 (shared pages split among the processes that share them), sampled once a
 second: ``smaps_rollup`` walks a TensorFlow process's whole address space, and
 read every 0.2 s it took 6 % of this machine's CPU from the runs it measured.
-Then the ratio, and every difference between the two grades of a submission
+Then the ratio, its ceiling (the ratio if a forked kernel cost nothing but the
+submission's own cells: what this corpus allows any fast path), and every difference between the two grades of a submission
 (exit code 1 if any).
 A script, not a test: the cold path takes 3-4 minutes for 48 notebooks at 2 jobs.
 """
@@ -51,6 +52,12 @@ class Run:
     charged: dict[str, int] = field(default_factory=dict)  # cgroup name -> peak bytes charged
     pss: dict[str, int] = field(default_factory=dict)  # cgroup name -> peak sum of PSS
     server: dict[str, int] = field(default_factory=dict)
+    server_start: float = 0.0  # seconds until the fork server was ready (fast path), inside ``wall``
+
+    @property
+    def cell_seconds(self) -> float:
+        """Time the kernels spent running the submissions' own cells: the work no path can skip."""
+        return sum(cell.seconds for result in self.results.values() for cell in result.outcome.cells)
 
 
 class Sampler(threading.Thread):
@@ -108,7 +115,8 @@ def grade_all(mode: str, files: list[Path], exercise, jobs: int) -> Run:
         server = shared_server()
         if server is None:
             sys.exit("the fork server could not start: see `grader doctor`")
-        print(f"fork server ready in {time.monotonic() - began:.1f} s "
+        run.server_start = time.monotonic() - began
+        print(f"fork server ready in {run.server_start:.1f} s "
               f"(imports {server.info.get('seconds')} s, {server.info.get('threads')} threads)", flush=True)
         run.server = server.memory()
 
@@ -143,9 +151,15 @@ def report(run: Run) -> None:
                f", {len(run.pss)} runs sampled once a second)" if run.pss else "PSS not sampled (every run under 1 s)")
         print(f"       peak per worker: charged to its cgroup {_mib(max(run.charged.values()))} "
               f"(median {_mib(statistics.median(run.charged.values()))}), {pss}")
+    print(f"       the submissions' own cells: {run.cell_seconds:.1f} s in all")
     if run.server:
         print(f"       fork server (shared by all workers): RSS {_mib(run.server.get('VmRSS', 0))}, "
               f"of which anonymous {_mib(run.server.get('RssAnon', 0))}")
+
+
+def ceiling(fast: Run, workers: int) -> float:
+    """The least wall time any fast path could take: start the server, then run every cell, perfectly packed."""
+    return fast.server_start + fast.cell_seconds / max(workers, 1)
 
 
 def _mib(value: float) -> str:
@@ -174,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     fast, cold = runs["fast"], runs["cold"]
     print(f"ratio  throughput {cold.wall / fast.wall:.1f}x  "
           f"median {statistics.median(cold.seconds.values()) / statistics.median(fast.seconds.values()):.1f}x")
+    best = ceiling(fast, min(args.jobs, os.cpu_count() or 1))
+    print(f"ceiling {cold.wall / best:.1f}x: the throughput ratio if a forked kernel cost nothing but its cells "
+          f"(fast wall >= server start {fast.server_start:.1f} s + cells {fast.cell_seconds:.1f} s spread over "
+          f"{min(args.jobs, os.cpu_count() or 1)} workers = {best:.1f} s)")
     differing = 0
     for name in sorted(cold.results):
         found = differences(cold.results[name], fast.results[name])
