@@ -57,11 +57,12 @@ else:  # run by path inside the sandbox: launch.py and forkclient.py are bound b
     from forkclient import recv_frame, send_frame  # type: ignore[no-redef]
 
 # What a cold kernel has imported before the first student cell: ipykernel with what its start imports
-# lazily (the debugger, the completer, sqlite3 for the history), and Keras with TensorFlow (the probe's
-# install imports Keras).
+# lazily (the debugger, the completer, sqlite3 for the history, the inspector, tornado's asyncio loop,
+# faulthandler: a test checks that nothing is left), and Keras with TensorFlow (the probe's install
+# imports Keras).
 PRELOAD = ("keras", "tensorflow", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
            "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic",
-           "sqlite3")
+           "sqlite3", "IPython.core.oinspect", "IPython.utils.wildcard", "tornado.platform.asyncio", "faulthandler")
 _LAUNCHER: str | None = None  # ipykernel_launcher's file, found by preload (sys.argv[0] of a cold kernel)
 HOSTNAME = b"sandbox"
 GO_TIMEOUT = 30.0  # the client answers "go" at once; a silent one is dead

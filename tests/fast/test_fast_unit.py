@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -279,3 +280,36 @@ def test_two_grades_differ_only_where_the_evidence_does():
     found = differences(grade(exercise, None, run), grade(exercise, None, wrong))
     assert any(line.startswith("checks[0].points") for line in found)
     assert any(line.startswith("models[0].") for line in found)
+
+
+# --------------------------------------------------------------------------- what the server imports
+
+STARTS_A_KERNEL_APP = """
+import importlib, json, os, sys
+from grader.execute.forkserver import PRELOAD
+for name in PRELOAD:
+    if name not in ("keras", "tensorflow"):  # they do not change what ipykernel's start imports
+        importlib.import_module(name)
+before = set(sys.modules)
+from ipykernel.kernelapp import IPKernelApp
+app = IPKernelApp.instance()
+app.initialize(["-f", sys.argv[1]])
+with open(sys.argv[2], "w") as out:  # ipykernel now owns stdout
+    json.dump(sorted(set(sys.modules) - before), out)
+os._exit(0)
+"""
+
+
+@pytest.mark.kernel
+def test_the_server_has_imported_everything_a_kernels_start_imports(tmp_path):
+    """What ipykernel imports while it starts, each forked kernel would import again (a cold one does too)."""
+    connection = tmp_path / "kernel.json"
+    connection.write_text(json.dumps({"transport": "ipc", "ip": str(tmp_path / "s"), "shell_port": 1, "iopub_port": 2,
+                                      "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": "k",
+                                      "signature_scheme": "hmac-sha256"}))
+    found = tmp_path / "imported.json"
+    done = subprocess.run([sys.executable, "-c", STARTS_A_KERNEL_APP, str(connection), str(found)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0 and found.exists(), done.stderr[-2000:]
+    assert json.loads(found.read_text()) == [], "add these to forkserver.PRELOAD"
