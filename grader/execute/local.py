@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from grader.errors import SandboxError
+from grader.execute.fontcache import seed
 from grader.execute.launcher import KERNEL_BASE_ENV, Launcher, Limits
 from grader.execute.outcome import Isolation
 
@@ -33,6 +34,7 @@ class LocalLauncher(Launcher):
         workdir = Path(workdir).resolve()
         for sub in (".tmp", ".keras"):
             (workdir / sub).mkdir(exist_ok=True)
+        seed(workdir / ".matplotlib")  # `import keras` imports pyplot: spare each kernel the font scan
         locale = os.environ.get("LC_ALL") or os.environ.get("LANG") or "C.UTF-8"
         self._env = {
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
@@ -42,6 +44,7 @@ class LocalLauncher(Launcher):
             "LC_ALL": locale,
             **KERNEL_BASE_ENV,
             "KERAS_HOME": str(workdir / ".keras"),
+            "MPLCONFIGDIR": str(workdir / ".matplotlib"),
             # ipykernel exits when this process goes away, so a crashed grader leaves no kernel.
             "JPY_PARENT_PID": str(os.getpid()),
             MARKER: self._token,

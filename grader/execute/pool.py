@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterable
 
 from grader.errors import SandboxError
+from grader.execute.fontcache import seed
 from grader.execute.forklauncher import ForkLauncher
 from grader.execute.forkserver import FRESH_PER_KERNEL
 from grader.execute.launcher import KERNEL_BASE_ENV, Limits
@@ -48,16 +49,18 @@ STOP_WAIT = 10.0
 HOME = "/run/keras-grader-home"  # the server's own $HOME: empty, inside its private /run
 
 
-def server_env() -> dict[str, str]:
+def server_env(matplotlib_folder: str = "/tmp/matplotlib") -> dict[str, str]:
     """The server's environment: a kernel's (``SandboxLauncher.env``) without the per-run entries.
 
     What the imports read at start (``KERNEL_BASE_ENV``, the locale) must equal
-    what a cold kernel would see; the per-run entries (HOME, KERAS_HOME, the run
-    marker) are set in each forked kernel.
+    what a cold kernel would see; the per-run entries (HOME, KERAS_HOME,
+    MPLCONFIGDIR, the run marker) are set in each forked kernel.
+    ``matplotlib_folder``: where the server's ``import keras`` (which imports
+    pyplot) finds the font list (``fontcache``).
     """
     return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
-        "HOME": HOME, **KERNEL_BASE_ENV, "KERAS_HOME": f"{HOME}/.keras",
+        "HOME": HOME, **KERNEL_BASE_ENV, "KERAS_HOME": f"{HOME}/.keras", "MPLCONFIGDIR": matplotlib_folder,
         **sandboxed_env("/tmp"),
     }
 
@@ -88,9 +91,11 @@ class ForkServer:
             raise SandboxError(f"no fork server: {problem}")
         self.control = Path(tempfile.mkdtemp(prefix="kgz-", dir=self.scratch_root))
         log = open(self.control / "server.log", "wb")  # noqa: SIM115 - the server writes it for its whole life
+        env = server_env(str(self.control / "matplotlib"))  # under the scratch root: the server sees it
+        seed(Path(env["MPLCONFIGDIR"]))
         try:
             self.process = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=log, env=server_env(), close_fds=True)
+                                            stderr=log, env=env, close_fds=True)
         finally:
             log.close()
         try:

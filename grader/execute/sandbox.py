@@ -210,7 +210,7 @@ def sandboxed_env(tmp: str) -> dict[str, str]:
     return {
         "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": tmp,
         "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1",
-        "IPYTHONDIR": f"{tmp}/ipython", "MPLCONFIGDIR": f"{tmp}/matplotlib",
+        "IPYTHONDIR": f"{tmp}/ipython",
         "JUPYTER_CONFIG_DIR": f"{tmp}/jupyter", "JUPYTER_DATA_DIR": f"{tmp}/jupyter",
         # without a network pip would retry for seconds; fail at once instead
         "PIP_RETRIES": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",

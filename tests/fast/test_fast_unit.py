@@ -200,7 +200,7 @@ def test_the_servers_environment_is_a_kernels_without_the_per_run_entries(tmp_pa
     server = pool.server_env()
     assert set(server) == set(kernel) - {"KERAS_GRADER_RUN"}
     same = {k for k in server if server[k] == kernel[k]}
-    assert set(server) - same == {"HOME", "KERAS_HOME"}
+    assert set(server) - same == {"HOME", "KERAS_HOME", "MPLCONFIGDIR"}
 
 
 def test_the_server_runs_in_bubblewrap_with_only_the_scratch_root_writable(tmp_path):

@@ -1,0 +1,59 @@
+"""matplotlib's font list: built once by the grader's own interpreter, copied into each kernel's config folder."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from grader.execute import fontcache
+from grader.execute.launcher import Limits
+from grader.execute.local import LocalLauncher
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv(fontcache.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(fontcache, "_builder", None)  # this process has not built one yet
+    return tmp_path / "cache"
+
+
+def test_the_font_list_is_built_in_the_background_once_then_found(cache):
+    assert fontcache.font_lists() == []  # not built yet: the caller goes on, the kernel scans fonts itself
+    built = fontcache.font_lists(wait=True)
+    assert len(built) == 1 and built[0].parent.parent == cache and built[0].name.startswith("fontlist-")
+    assert "_version" in json.loads(built[0].read_text())  # matplotlib's own format, written by matplotlib
+    assert [p.name for p in built[0].parent.iterdir()] == [built[0].name]  # no staging folder left
+    assert fontcache.font_lists() == built
+
+
+def test_each_interpreter_and_matplotlib_version_has_its_own_list(cache, monkeypatch):
+    first = fontcache.cache_folder()
+    monkeypatch.setattr(metadata, "version", lambda name: "0.0-other")
+    assert fontcache.cache_folder() != first and fontcache.cache_folder().parent == cache
+
+
+def test_without_matplotlib_there_is_nothing_to_build(cache, monkeypatch):
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    assert fontcache.cache_folder() is None and fontcache.font_lists(wait=True) == []
+    assert not cache.exists()
+
+
+def test_a_kernels_matplotlib_folder_is_its_own_and_holds_a_copy_of_the_list(cache, tmp_path, monkeypatch):
+    made = cache / "matplotlib-x" / "fontlist-v1.json"
+    made.parent.mkdir(parents=True)
+    made.write_text('{"_version": 1}')
+    monkeypatch.setattr(fontcache, "font_lists", lambda: [made])
+    work = tmp_path / "work"
+    work.mkdir()
+    launcher = LocalLauncher()
+    launcher.prepare(work, Limits())
+    folder = Path(launcher.env()["MPLCONFIGDIR"])
+    assert folder == work / ".matplotlib" and (folder / made.name).read_text() == made.read_text()
+    (folder / made.name).write_text("spoilt by a submission")
+    assert made.read_text() == '{"_version": 1}'  # a copy: what a kernel does to it stays in its scratch folder
