@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -117,6 +118,29 @@ def test_make_launcher_uses_the_detected_host_and_hides_what_it_is_given(tmp_pat
 
 
 # --------------------------------------------------------------------------- commands
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the probes run on Linux only")
+def test_the_hosts_probes_run_side_by_side_and_report_problems_in_a_fixed_order(monkeypatch):
+    """Four probes that each wait for a process: together they cost the slowest one, not the sum."""
+    meeting = threading.Barrier(4, timeout=5)  # one after the other, the first would wait here in vain
+
+    def works(tool, flags, problems):
+        meeting.wait()
+        time.sleep(0.05 if "--ro-bind" in flags else 0)  # bwrap's answer comes last
+        problems.append(f"{'bwrap' if '--ro-bind' in flags else 'unshare'} refused")
+        return None
+
+    def controller(name, problems):
+        meeting.wait()
+        problems.append(f"{name} refused")
+        return None
+
+    monkeypatch.setattr(sandbox, "_works", works)
+    monkeypatch.setattr(sandbox, "_controller", controller)
+    host = sandbox.detect_host.__wrapped__()
+    assert host.problems == ("bwrap refused", "unshare refused", "memory refused", "pids refused")
+    assert (host.bwrap, host.unshare, host.memory, host.pids) == (None, None, None, None)
 
 
 def test_wrap_and_env_refuse_to_run_before_prepare():
