@@ -13,8 +13,8 @@ the pages it shares with the fork server) and the sum of its processes' PSS
 second: ``smaps_rollup`` walks a TensorFlow process's whole address space, and
 read every 0.2 s it took 6 % of this machine's CPU from the runs it measured.
 Then the ratio, its ceiling (the ratio if a forked kernel cost nothing but the
-submission's own cells: what this corpus allows any fast path), and every difference between the two grades of a submission
-(exit code 1 if any).
+submissions' own cells: what this corpus allows any fast path), and every
+difference between the two grades of a submission (exit code 1 if any).
 A script, not a test: the cold path takes 3-4 minutes for 48 notebooks at 2 jobs.
 """
 
@@ -188,10 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     fast, cold = runs["fast"], runs["cold"]
     print(f"ratio  throughput {cold.wall / fast.wall:.1f}x  "
           f"median {statistics.median(cold.seconds.values()) / statistics.median(fast.seconds.values()):.1f}x")
-    best = ceiling(fast, min(args.jobs, os.cpu_count() or 1))
+    workers = min(args.jobs, os.cpu_count() or 1)
+    best = ceiling(fast, workers)
     print(f"ceiling {cold.wall / best:.1f}x: the throughput ratio if a forked kernel cost nothing but its cells "
           f"(fast wall >= server start {fast.server_start:.1f} s + cells {fast.cell_seconds:.1f} s spread over "
-          f"{min(args.jobs, os.cpu_count() or 1)} workers = {best:.1f} s)")
+          f"{workers} workers = {best:.1f} s)")
     differing = 0
     for name in sorted(cold.results):
         found = differences(cold.results[name], fast.results[name])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib import metadata
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -14,10 +15,12 @@ from grader.execute.local import LocalLauncher
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
+def cache(tmp_path, monkeypatch) -> Iterator[Path]:
     monkeypatch.setenv(fontcache.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(fontcache, "_builder", None)  # this process has not built one yet
-    return tmp_path / "cache"
+    fontcache._matplotlib_version.cache_clear()  # the tests below install other versions, or none
+    yield tmp_path / "cache"
+    fontcache._matplotlib_version.cache_clear()
 
 
 def test_the_font_list_is_built_in_the_background_once_then_found(cache):
@@ -32,6 +35,7 @@ def test_the_font_list_is_built_in_the_background_once_then_found(cache):
 def test_each_interpreter_and_matplotlib_version_has_its_own_list(cache, monkeypatch):
     first = fontcache.cache_folder()
     monkeypatch.setattr(metadata, "version", lambda name: "0.0-other")
+    fontcache._matplotlib_version.cache_clear()  # as a new process would find it
     assert fontcache.cache_folder() != first and fontcache.cache_folder().parent == cache
 
 
