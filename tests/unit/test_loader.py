@@ -156,6 +156,28 @@ def test_what_the_grader_never_reads_does_not_make_a_notebook_invalid(tmp_path, 
     assert [c.source for c in load_submission(path).cells] == ["x = 1"]
 
 
+def test_a_notebook_the_schema_refuses_loads_without_a_word_on_stderr(tmp_path, caplog, capfd):
+    """What the grader reads is checked by the loader; nbformat's schema would only log (and cost 0.1-0.2 s)."""
+    path = tmp_path / "hw.ipynb"
+    path.write_text(_raw_v4([{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": []}],
+                            saved_by="an editor that adds its own keys"))
+    assert [c.source for c in load_submission(path).cells] == ["x = 1"]
+    assert not caplog.records and capfd.readouterr().err == ""
+
+
+def test_a_version_3_notebook_is_read_as_version_4(tmp_path):
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": "old"}, "worksheets": [{
+        "metadata": {}, "cells": [
+            {"cell_type": "heading", "level": 1, "metadata": {}, "source": "Convolutions"},
+            {"cell_type": "code", "collapsed": False, "input": "from keras.layers import Conv2D",
+             "language": "python", "metadata": {}, "outputs": []},
+            {"cell_type": "markdown", "metadata": {}, "source": "Q1: 32"}]}]}))
+    loaded = load_submission(path)
+    assert [(c.kind, c.source) for c in loaded.cells] == [
+        ("markdown", "# Convolutions"), ("code", "from keras.layers import Conv2D"), ("markdown", "Q1: 32")]
+
+
 def test_a_cell_that_is_not_an_object_is_named(tmp_path):
     path = tmp_path / "hw.ipynb"
     path.write_text(_raw_v4([{"cell_type": "markdown", "metadata": {}, "source": "a"}, "print(1)"]))
