@@ -26,14 +26,16 @@ __all__ = ["CACHE_ENV", "cache_folder", "font_lists", "seed"]
 
 CACHE_ENV = "KERAS_GRADER_CACHE"
 FONT_LISTS = "fontlist-*.json"
-# Run by our interpreter with an empty, private MPLCONFIGDIR; each list is renamed into place whole.
+# Run by our interpreter with an empty, private MPLCONFIGDIR; each list is renamed into place whole, and the
+# staging folder removed by the builder itself (the grader may have exited: `grader check` does not wait).
 _BUILD = """
-import os, sys
+import os, shutil, sys
 import matplotlib.font_manager
 staging, target = os.environ["MPLCONFIGDIR"], sys.argv[1]
 for name in os.listdir(staging):
     if name.startswith("fontlist-") and name.endswith(".json"):
         os.replace(os.path.join(staging, name), os.path.join(target, name))
+shutil.rmtree(staging, ignore_errors=True)
 """
 BUILD_TIMEOUT = 120.0
 

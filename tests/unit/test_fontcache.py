@@ -61,3 +61,19 @@ def test_a_kernels_matplotlib_folder_is_its_own_and_holds_a_copy_of_the_list(cac
     assert folder == work / ".matplotlib" and (folder / made.name).read_text() == made.read_text()
     (folder / made.name).write_text("spoilt by a submission")
     assert made.read_text() == '{"_version": 1}'  # a copy: what a kernel does to it stays in its scratch folder
+
+
+def test_the_builder_tidies_up_by_itself_for_a_grader_that_did_not_wait(tmp_path):
+    """`grader check` may exit before the build ends; the builder process then finishes the job alone."""
+    import os
+    import subprocess
+    import sys
+
+    target, staging = tmp_path / "lists", tmp_path / "lists" / ".build-x"
+    staging.mkdir(parents=True)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(staging), "MPLCONFIGDIR": str(staging),
+           "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-I", "-c", fontcache._BUILD, str(target)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [p.name for p in target.iterdir()] == [next(target.glob(fontcache.FONT_LISTS)).name]
