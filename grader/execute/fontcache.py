@@ -5,7 +5,7 @@ system's fonts (0.3-0.4 s here) whenever its config folder holds no font list:
 every cold kernel and every fork server started with an empty one. The list is
 built by the grader's own interpreter, in the background on first need, and
 never taken from a kernel (a kernel's copy is its own to spoil). It is kept
-per interpreter and matplotlib version, in ``$KERAS_GRADER_CACHE`` or
+per Python environment and matplotlib version, in ``$KERAS_GRADER_CACHE`` or
 ``~/.cache/keras-grader``; a list matplotlib finds stale it rebuilds, as before.
 """
 
@@ -59,7 +59,9 @@ def cache_folder() -> Path | None:
         return None
     root = os.environ.get(CACHE_ENV) or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "keras-grader")
-    key = hashlib.sha256(f"{os.path.realpath(sys.executable)}\0{version}".encode()).hexdigest()[:12]
+    # Per environment, not per interpreter: two virtualenvs share one python, not one matplotlib (the list
+    # names the font files in its mpl-data folder).
+    key = hashlib.sha256(f"{os.path.realpath(sys.prefix)}\0{version}".encode()).hexdigest()[:12]
     return Path(root) / f"matplotlib-{key}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Iterator
@@ -32,11 +33,14 @@ def test_the_font_list_is_built_in_the_background_once_then_found(cache):
     assert fontcache.font_lists() == built
 
 
-def test_each_interpreter_and_matplotlib_version_has_its_own_list(cache, monkeypatch):
+def test_each_environment_and_matplotlib_version_has_its_own_list(cache, monkeypatch, tmp_path):
     first = fontcache.cache_folder()
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "another-venv"))  # same python, another site-packages
+    other_venv = fontcache.cache_folder()
     monkeypatch.setattr(metadata, "version", lambda name: "0.0-other")
     fontcache._matplotlib_version.cache_clear()  # as a new process would find it
-    assert fontcache.cache_folder() != first and fontcache.cache_folder().parent == cache
+    assert len({first, other_venv, fontcache.cache_folder()}) == 3
+    assert {first.parent, other_venv.parent, fontcache.cache_folder().parent} == {cache}
 
 
 def test_without_matplotlib_there_is_nothing_to_build(cache, monkeypatch):
