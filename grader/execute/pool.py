@@ -49,7 +49,7 @@ STOP_WAIT = 10.0
 HOME = "/run/keras-grader-home"  # the server's own $HOME: empty, inside its private /run
 
 
-def server_env(matplotlib_folder: str = "/tmp/matplotlib") -> dict[str, str]:
+def server_env(matplotlib_folder: str) -> dict[str, str]:
     """The server's environment: a kernel's (``SandboxLauncher.env``) without the per-run entries.
 
     What the imports read at start (``KERNEL_BASE_ENV``, the locale) must equal

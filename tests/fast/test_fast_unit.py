@@ -197,7 +197,7 @@ def test_the_servers_environment_is_a_kernels_without_the_per_run_entries(tmp_pa
     sandboxed.prepare(work, Limits())
     kernel = sandboxed.env()
     sandboxed.cleanup()
-    server = pool.server_env()
+    server = pool.server_env(str(tmp_path / "server-matplotlib"))
     assert set(server) == set(kernel) - {"KERAS_GRADER_RUN"}
     same = {k for k in server if server[k] == kernel[k]}
     assert set(server) - same == {"HOME", "KERAS_HOME", "MPLCONFIGDIR"}
