@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Commands that live with their stage: ``grade``/``merge`` (grader.batch), ``watch`` (grader.watch)."""
-    from grader.batch.commands import register as register_batch
+    from grader.batch.cli import register as register_batch
     from grader.watch import register as register_watch
 
     return [register_batch, register_watch]
