@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,25 @@ def test_exercise_may_be_the_path_of_an_exercise_folder(capsys, tmp_path):
     empty.write_text("")
     assert main(["check", str(empty), "--exercise", str(folder), "--format", "json"]) == 2
     assert json.loads(capsys.readouterr().out)["exercise"] == "demo"
+
+
+def test_a_check_reaches_its_kernel_without_importing_what_only_other_commands_or_old_notebooks_need(tmp_path):
+    """Everything `grader check` imports before it starts the kernel delays the student's feedback.
+
+    Building the parser imported the whole batch command, and reading a notebook
+    imported nbformat and its jsonschema: together 0.25 s before the kernel's launch.
+    """
+    notebook = tmp_path / "hw.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["x = 1"], "metadata": {},
+                                               "outputs": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    script = (
+        "import sys\n"
+        "from grader.cli import build_parser\n"
+        "from grader.submission import load_submission\n"
+        "build_parser().parse_args(['check', sys.argv[1]])\n"
+        "assert load_submission(sys.argv[1]).cells[0].source == 'x = 1'\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbformat', 'jsonschema')"
+        " or m.startswith('grader.batch.commands')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(notebook)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

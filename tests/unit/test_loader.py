@@ -33,6 +33,9 @@ def test_notebook_cells_keep_their_kind_and_order(tmp_path):
     (bytes(range(256)) * 4, "neither UTF-8 nor Big5"),
     (b'{"hello": 1}', "not a Jupyter notebook"),
     (json.dumps({"cells": [], "nbformat": 9, "metadata": {}}).encode(), "unsupported notebook format version 9"),
+    (json.dumps({"cells": {}, "nbformat": 4, "metadata": {}}).encode(), "its 'cells' is an object, not a list"),
+    (json.dumps({"cells": "x = 1", "nbformat": 4}).encode(), "its 'cells' is a string, not a list"),
+    (json.dumps({"cells": None, "nbformat": 4}).encode(), "its 'cells' is null, not a list"),
 ])
 def test_broken_notebooks_are_invalid_with_a_reason(tmp_path, content, expected):
     path = tmp_path / "hw.ipynb"
