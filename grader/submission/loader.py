@@ -56,16 +56,17 @@ def load_submission(path: str | Path) -> Submission:
     if not has_submission_suffix(path):
         raise SubmissionError(f"unsupported file type {path.suffix or '(none)'!r}", where=str(path),
                               hint="hand in a Jupyter notebook (.ipynb) or a Python script (.py)")
+    notebook = path.suffix.lower() == ".ipynb"
     data = path.read_bytes()
     if len(data) > _MAX_BYTES:
         raise SubmissionError(f"file is {len(data) // 2**20} MiB, more than {_MAX_BYTES // 2**20} MiB",
-                              where=str(path), hint="clear the notebook's outputs before handing it in")
+                              where=str(path), hint="clear the notebook's outputs before handing it in" if notebook
+                              else "load data from a file instead of pasting it into the script")
     if not data.strip():
         raise SubmissionError("the file is empty", where=str(path),
-                              hint="save the notebook (File > Save) and hand it in again")
-    if path.suffix.lower() == ".ipynb":
-        return _load_notebook(path, data)
-    return _load_script(path, data)
+                              hint="save the notebook (File > Save) and hand it in again" if notebook
+                              else "save the script in your editor and hand it in again")
+    return _load_notebook(path, data) if notebook else _load_script(path, data)
 
 
 def _single_file_in(folder: Path) -> Path:

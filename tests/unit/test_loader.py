@@ -193,3 +193,21 @@ def test_upper_case_suffixes_from_windows_load(tmp_path):
     assert load_submission(path).cells[0].source == "x = 1"
     (tmp_path / "MAIN.PY").write_text("y = 2\n")
     assert load_submission(tmp_path / "MAIN.PY").fmt == "py"
+
+
+@pytest.mark.parametrize("name, says", [("hw.ipynb", "save the notebook"), ("hw.py", "save the script")])
+def test_an_empty_file_gets_the_hint_for_its_kind(tmp_path, name, says):
+    path = tmp_path / name
+    path.write_text("\n")
+    with pytest.raises(SubmissionError, match="the file is empty") as info:
+        load_submission(path)
+    assert says in info.value.hint
+
+
+def test_a_script_over_the_size_limit_is_not_told_to_clear_outputs(tmp_path, monkeypatch):
+    monkeypatch.setattr("grader.submission.loader._MAX_BYTES", 100)
+    path = tmp_path / "hw.py"
+    path.write_text("x = 1\n" * 50)
+    with pytest.raises(SubmissionError, match="more than") as info:
+        load_submission(path)
+    assert "outputs" not in info.value.hint and "script" in info.value.hint
