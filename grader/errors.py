@@ -7,6 +7,8 @@ and each says where it happened and what to do, so the CLI can print it as is.
 
 from __future__ import annotations
 
+from grader.i18n import LANGS, Message
+
 
 class GraderError(Exception):
     """Root of every error keras-grader raises on purpose.
@@ -40,9 +42,34 @@ class SubmissionError(GraderError, ValueError):
 
     Raised by the loader; the CLI and the batch runner turn it into an
     ``invalid-submission`` result, so one bad file never stops a batch.
+    ``reason`` and ``fix`` are the message and hint as catalogue messages, so
+    the student reads them in the report's language.
     """
 
     exit_code = 2
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None,
+                 reason: Message | None = None, fix: Message | None = None):
+        super().__init__(message, where=where, hint=hint)
+        self.reason, self.fix = reason, fix
+
+    @classmethod
+    def of(cls, key: str, *, where: str, fix: str | None = None, **params: object) -> "SubmissionError":
+        """The error of catalogue message ``key``, with the catalogue's ``fix`` as its hint."""
+        reason, advice = Message.of(key, **params), Message.of(fix) if fix else None
+        return cls(reason.render("en"), where=where, hint=advice.render("en") if advice else None,
+                   reason=reason, fix=advice)
+
+    def explained(self) -> Message | None:
+        """Where, why and what to do, in every language; ``None`` for an error with no catalogue message."""
+        if self.reason is None:
+            return None
+
+        def text(lang: str) -> str:
+            said = f"{self.where}: {self.reason.render(lang)}" if self.where else self.reason.render(lang)
+            return said + (f"\n  {Message.of('fix.label').render(lang)}: {self.fix.render(lang)}" if self.fix else "")
+
+        return Message.literal({lang: text(lang) for lang in LANGS})
 
 
 class SpecError(GraderError, ValueError):

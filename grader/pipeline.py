@@ -50,7 +50,7 @@ def grade_path(path: Path, exercise: Exercise, options: RunOptions = RunOptions(
     try:
         submission = load_submission(path)
     except SubmissionError as exc:
-        outcome = ExecutionOutcome(status=Status.INVALID_SUBMISSION, message=str(exc),
+        outcome = ExecutionOutcome(status=Status.INVALID_SUBMISSION, message=str(exc), reason=exc.explained(),
                                    seconds=time.monotonic() - started)
         return grade(exercise, None, outcome, submission_name=name)
     return grade_submission(submission, exercise, options, name=name)

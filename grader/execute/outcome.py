@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from grader.harvest.schema import Harvest
+from grader.i18n import Message
 
 
 class Status(str, Enum):
@@ -76,6 +77,7 @@ class ExecutionOutcome:
     harvest: Harvest = field(default_factory=Harvest.empty)
     seconds: float = 0.0
     message: str | None = None  # why the run stopped early, in plain English
+    reason: Message | None = None  # an unusable file's message and hint, in every language (the student's)
     isolation: Isolation = field(default_factory=Isolation)
     output_truncated_bytes: int = 0
     notes: tuple[str, ...] = ()  # e.g. "dataset mnist served offline"

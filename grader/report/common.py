@@ -70,13 +70,17 @@ def run_notes(doc: Doc) -> list[str]:
 
     The run's own message is the grader's diagnostic, in English. A reader of
     another language gets it only where the localized notes cannot say the
-    same: why a file is unusable, and a grader failure. A timeout, a limit or
-    a dead kernel is said by the status's note and the cells' notes already.
+    same: a grader failure, and why a file is unusable when the result has no
+    ``reason`` (the same in the result's language; older results lack it). A
+    timeout, a limit or a dead kernel is said by the status's note and the
+    cells' notes already.
     """
     notes = [clean(n) for n in doc.get("notes") or ()]
     status = doc.get("status")
-    if status != "graded" and doc.get("message") and (normalise_lang(doc.get("lang")) == "en"
-                                                      or status in ("invalid-submission", "internal-error")):
+    if status == "invalid-submission" and doc.get("reason"):  # the file's fault, said in the reader's language
+        notes.insert(1 if notes else 0, clean(doc["reason"]))
+    elif status != "graded" and doc.get("message") and (normalise_lang(doc.get("lang")) == "en"
+                                                        or status in ("invalid-submission", "internal-error")):
         notes.insert(1 if notes else 0, _run_message(status, doc["message"]))  # after the status's note
     return notes
 
@@ -97,8 +101,9 @@ def student_id(doc: Doc) -> str:
 def needs_look(doc: Doc, lang: str | None = None) -> list[str]:
     """Why a TA should open this submission by hand, in ``lang``; empty when nothing stands out.
 
-    Status values stay codes (they are the contract's), and the run's own message
-    after them is the grader's diagnostic, in English.
+    Status values stay codes (they are the contract's); after them, why a file is
+    unusable in the result's language, or else the run's own message: the grader's
+    diagnostic, in English.
     """
     def say(key: str, **params: Any) -> str:
         return Message.of(key, **params).render(lang or "en")
@@ -106,7 +111,7 @@ def needs_look(doc: Doc, lang: str | None = None) -> list[str]:
     reasons = []
     status = doc.get("status")
     if status != "graded":
-        first = clean(doc.get("message") or "").strip().splitlines()
+        first = clean(doc.get("reason") or doc.get("message") or "").strip().splitlines()
         reasons.append(f"{status}: {first[0][:300]}" if first else str(status))
     if doc.get("output_truncated_bytes"):
         reasons.append(say("look.over_cap", bytes=doc["output_truncated_bytes"]))

@@ -44,6 +44,7 @@ def result_to_dict(result: GradeResult, lang: str = "en") -> dict[str, Any]:
         "max_score": result.max_score,
         "lang": lang,
         "message": outcome.message,
+        "reason": outcome.reason.render(lang) if outcome.reason else None,
         "seconds": round(outcome.seconds, 3),
         "checks": [check_to_dict(c, lang) for c in result.checks],
         "cells": [

@@ -48,24 +48,19 @@ def load_submission(path: str | Path) -> Submission:
     if path.is_dir():
         path = _single_file_in(path)
     if not path.exists():
-        raise SubmissionError("no such file", where=str(path), hint="check the path")
+        raise SubmissionError.of("invalid.no_file", where=str(path), fix="fix.path")
     if path.suffix.lower() == ".zip":
-        raise SubmissionError("a zip archive is not a notebook", where=str(path),
-                              hint="unzip it and hand in the .ipynb or .py inside (`grader grade` opens a "
-                                   "student's zip one level deep, not a zip within a zip)")
+        raise SubmissionError.of("invalid.zip", where=str(path), fix="fix.unzip")
     if not has_submission_suffix(path):
-        raise SubmissionError(f"unsupported file type {path.suffix or '(none)'!r}", where=str(path),
-                              hint="hand in a Jupyter notebook (.ipynb) or a Python script (.py)")
+        raise SubmissionError.of("invalid.file_type", where=str(path), fix="fix.file_type",
+                                 suffix=repr(path.suffix or "(none)"))
     notebook = path.suffix.lower() == ".ipynb"
     data = path.read_bytes()
     if len(data) > _MAX_BYTES:
-        raise SubmissionError(f"file is {len(data) // 2**20} MiB, more than {_MAX_BYTES // 2**20} MiB",
-                              where=str(path), hint="clear the notebook's outputs before handing it in" if notebook
-                              else "load data from a file instead of pasting it into the script")
+        raise SubmissionError.of("invalid.too_big", where=str(path), mib=len(data) // 2**20,
+                                 limit=_MAX_BYTES // 2**20, fix="fix.clear_outputs" if notebook else "fix.data_in_script")
     if not data.strip():
-        raise SubmissionError("the file is empty", where=str(path),
-                              hint="save the notebook (File > Save) and hand it in again" if notebook
-                              else "save the script in your editor and hand it in again")
+        raise SubmissionError.of("invalid.empty", where=str(path), fix="fix.save_notebook" if notebook else "fix.save_script")
     return _load_notebook(path, data) if notebook else _load_script(path, data)
 
 
@@ -77,8 +72,7 @@ def _single_file_in(folder: Path) -> Path:
     if not found and len(zips) == 1:
         return zips[0]  # so the error names the zip and what to do with it
     if len(found) != 1:
-        raise SubmissionError(f"expected one .ipynb or .py file in the folder, found {len(found)}",
-                              where=str(folder), hint="point at the file itself")
+        raise SubmissionError.of("invalid.folder", where=str(folder), fix="fix.point_at_file", n=len(found))
     return found[0]
 
 
@@ -94,10 +88,8 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     line = data[: first_error.start].count(b"\n") + 1
-    raise SubmissionError(
-        f"the file is neither UTF-8 nor Big5: byte 0x{data[first_error.start]:02x} at line {line} "
-        f"(offset {first_error.start}) cannot be decoded",
-        where=where, hint="open the file in an editor and save it with UTF-8 encoding")
+    raise SubmissionError.of("invalid.encoding", where=where, fix="fix.utf8", byte=f"{data[first_error.start]:02x}",
+                             line=line, offset=first_error.start)
 
 
 def _load_notebook(path: Path, data: bytes) -> Submission:
@@ -105,21 +97,16 @@ def _load_notebook(path: Path, data: bytes) -> Submission:
     try:
         raw = json.loads(text)
     except RecursionError:
-        raise SubmissionError("not a valid notebook: its JSON is nested too deeply", where=str(path),
-                              hint="re-download or re-save the notebook from Jupyter and hand it in again") from None
+        raise SubmissionError.of("invalid.json_nested", where=str(path), fix="fix.redownload") from None
     except json.JSONDecodeError as exc:
         truncated = _ends_inside_json(text)
-        raise SubmissionError(
-            f"not a valid notebook: JSON error at line {exc.lineno}, column {exc.colno} ({exc.msg})"
-            + (" — the file looks truncated" if truncated else ""),
-            where=str(path), hint="re-download or re-save the notebook from Jupyter and hand it in again") from None
+        raise SubmissionError.of("invalid.json_truncated" if truncated else "invalid.json", where=str(path),
+                                 fix="fix.redownload", line=exc.lineno, column=exc.colno, detail=exc.msg) from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
-        raise SubmissionError("the file is JSON but not a Jupyter notebook (no 'cells')", where=str(path),
-                              hint="hand in the .ipynb file that Jupyter saved")
+        raise SubmissionError.of("invalid.not_notebook", where=str(path), fix="fix.ipynb")
     major = raw.get("nbformat")
     if major not in (3, 4):
-        raise SubmissionError(f"unsupported notebook format version {major!r} (supported: 3 and 4)",
-                              where=str(path), hint="open and save the notebook with a current Jupyter")
+        raise SubmissionError.of("invalid.nbformat", where=str(path), fix="fix.current_jupyter", version=repr(major))
     # A v4 notebook is read as the JSON it is: nbformat would add nothing to what the grader reads (importing
     # it, and the jsonschema it brings, cost `grader check` 0.2 s before its kernel could start).
     nb = _tidied(raw, path) if major == 4 else _converted_v3(text, path)
@@ -144,8 +131,8 @@ def _converted_v3(text: str, path: Path) -> dict:
     try:
         return nbformat.convert(nbformat.reader.reads(text), 4)
     except Exception as exc:  # nbformat raises many types for malformed structures
-        raise SubmissionError(f"not a valid notebook: {str(exc) or type(exc).__name__}", where=str(path),
-                              hint="open and save the notebook with Jupyter, then hand it in again") from None
+        raise SubmissionError.of("invalid.notebook", where=str(path), fix="fix.resave",
+                                 detail=str(exc) or type(exc).__name__) from None
 
 
 def _tidied(raw: dict, path: Path) -> dict:
@@ -157,12 +144,10 @@ def _tidied(raw: dict, path: Path) -> dict:
     """
     cells = raw.get("cells")
     if not isinstance(cells, list):
-        raise SubmissionError(f"not a valid notebook: its 'cells' is {_json_kind(cells)}, not a list of cells",
-                              where=str(path), hint="open and save the notebook with Jupyter, then hand it in again")
+        raise SubmissionError.of("invalid.cells", where=str(path), fix="fix.resave", kind=_json_kind(cells))
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
-            raise SubmissionError(f"not a valid notebook: cell {number} is not a cell (a JSON object)",
-                                  where=str(path), hint="open and save the notebook with Jupyter, then hand it in again")
+            raise SubmissionError.of("invalid.cell", where=str(path), fix="fix.resave", number=number)
         source = cell.get("source")
         if isinstance(source, list):  # lines: a stray null or number among them is not the student's text
             cell["source"] = [line for line in source if isinstance(line, str)]
@@ -174,8 +159,9 @@ def _tidied(raw: dict, path: Path) -> dict:
 
 
 def _json_kind(value: object) -> str:
-    kinds = {dict: "an object", str: "a string", bool: "true or false", int: "a number", float: "a number"}
-    return "null" if value is None else kinds.get(type(value), "a " + type(value).__name__)
+    """JSON's name for the type of a value ``json.loads`` returned."""
+    kinds = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number", list: "array"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
 
 
 def _ends_inside_json(text: str) -> bool:
@@ -214,10 +200,10 @@ def _load_script(path: Path, data: bytes) -> Submission:
     try:  # one cell: a broken script is said now, with its line (IPython's %magic and !shell lines are fine)
         compile(_MAGIC_LINE.sub("", text), str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise SubmissionError(f"the script has a syntax error at line {exc.lineno}: {exc.msg}",
-                              where=str(path), hint="run `python -m py_compile FILE` and fix the line it names") from None
+        raise SubmissionError.of("invalid.syntax", where=str(path), fix="fix.py_compile", line=exc.lineno,
+                                 detail=exc.msg) from None
     except ValueError as exc:  # e.g. NUL bytes
-        raise SubmissionError(f"the script cannot be compiled: {exc}", where=str(path)) from None
+        raise SubmissionError.of("invalid.compile", where=str(path), detail=str(exc)) from None
     return Submission(path=path, fmt="py", cells=split_script(scrub(text)), encoding=encoding,
                       digest=Submission.digest_of(data))
 

@@ -33,9 +33,9 @@ def test_notebook_cells_keep_their_kind_and_order(tmp_path):
     (bytes(range(256)) * 4, "neither UTF-8 nor Big5"),
     (b'{"hello": 1}', "not a Jupyter notebook"),
     (json.dumps({"cells": [], "nbformat": 9, "metadata": {}}).encode(), "unsupported notebook format version 9"),
-    (json.dumps({"cells": {}, "nbformat": 4, "metadata": {}}).encode(), "its 'cells' is an object, not a list"),
-    (json.dumps({"cells": "x = 1", "nbformat": 4}).encode(), "its 'cells' is a string, not a list"),
-    (json.dumps({"cells": None, "nbformat": 4}).encode(), "its 'cells' is null, not a list"),
+    (json.dumps({"cells": {}, "nbformat": 4, "metadata": {}}).encode(), "its 'cells' is a JSON object, not a list"),
+    (json.dumps({"cells": "x = 1", "nbformat": 4}).encode(), "its 'cells' is a JSON string, not a list"),
+    (json.dumps({"cells": None, "nbformat": 4}).encode(), "its 'cells' is a JSON null, not a list"),
 ])
 def test_broken_notebooks_are_invalid_with_a_reason(tmp_path, content, expected):
     path = tmp_path / "hw.ipynb"
@@ -44,6 +44,9 @@ def test_broken_notebooks_are_invalid_with_a_reason(tmp_path, content, expected)
         load_submission(path)
     assert expected in str(info.value)
     assert info.value.hint  # always says what to do
+    chinese = info.value.explained().render("zh-TW")  # and says it in the student's language too
+    assert chinese.startswith(f"{path}: ") and "\n  提示: " in chinese and "{" not in chinese
+    assert info.value.reason.render("zh-TW") not in str(info.value)
 
 
 def test_truncated_notebook_is_called_truncated(tmp_path):

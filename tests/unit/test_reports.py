@@ -93,6 +93,29 @@ def test_every_way_a_run_can_end_badly_is_explained_in_both_languages(status):
     assert ("what happened" in chinese) is (status in (Status.INVALID_SUBMISSION, Status.INTERNAL_ERROR))
 
 
+def test_why_a_file_is_unusable_is_said_in_the_reports_language_once(tmp_path, monkeypatch):
+    from grader.errors import SubmissionError
+    from grader.report import html
+
+    monkeypatch.chdir(tmp_path)  # a short name: the text report folds long lines
+    bad = Path("hw.py")
+    bad.write_text("x = (\n")
+    with pytest.raises(SubmissionError) as info:
+        load_submission(bad)
+    error = info.value
+    result = grade(EXERCISE, None, ExecutionOutcome(status=Status.INVALID_SUBMISSION, message=str(error),
+                                                    reason=error.explained()))
+    english, chinese = error.reason.render("en"), error.reason.render("zh-TW")
+    assert english != chinese
+    for lang, said, unsaid in (("en", english, chinese), ("zh-TW", chinese, english)):
+        for shown in (_text(result, lang), markdown.render(result, lang), html.render(result, lang),
+                      json.loads(gradescope.dumps(result, lang))["output"]):
+            shown = shown.replace("&#x27;", "'")  # the page escapes quotes
+            assert shown.count(said) == 1 and unsaid not in shown, (lang, shown)
+    doc = json.loads(dumps(result, "zh-TW"))
+    assert doc["message"] == str(error) and doc["reason"].startswith(f"{bad}: {chinese}")  # the diagnostic stays English
+
+
 def test_a_grader_failure_shows_students_no_traceback_but_keeps_it_for_the_ta():
     message = "KeyError: 'x'\nTraceback (most recent call last):\n  File \"grader/pipeline.py\", line 63"
     result = grade(EXERCISE, SOLUTION, ExecutionOutcome(status=Status.INTERNAL_ERROR, message=message))
