@@ -25,10 +25,7 @@ class GraderError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.message}" if self.where else self.message
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+        return _said(self.where, self.message, self.hint)
 
 
 class UsageError(GraderError, ValueError):
@@ -64,12 +61,8 @@ class SubmissionError(GraderError, ValueError):
         """Where, why and what to do, in every language; ``None`` for an error with no catalogue message."""
         if self.reason is None:
             return None
-
-        def text(lang: str) -> str:
-            said = f"{self.where}: {self.reason.render(lang)}" if self.where else self.reason.render(lang)
-            return said + (f"\n  {Message.of('fix.label').render(lang)}: {self.fix.render(lang)}" if self.fix else "")
-
-        return Message.literal({lang: text(lang) for lang in LANGS})
+        return Message.literal({lang: _said(self.where, self.reason.render(lang), self.fix and self.fix.render(lang),
+                                            Message.of("fix.label").render(lang)) for lang in LANGS})
 
 
 class SpecError(GraderError, ValueError):
@@ -92,3 +85,8 @@ class HarvestError(GraderError):
 
 class SandboxError(GraderError, OSError):
     """The machine cannot run the kernel at all (no python, no way to launch)."""
+
+
+def _said(where: str | None, message: str, hint: str | None, hint_label: str = "hint") -> str:
+    text = f"{where}: {message}" if where else message
+    return text + (f"\n  {hint_label}: {hint}" if hint else "")
