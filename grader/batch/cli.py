@@ -2,7 +2,7 @@
 
 Apart from ``grader.batch.commands``, which does the work, so that building the
 parser (every ``grader`` command does) imports none of it: ``grader check``
-reached its kernel's launch 0.2 s later when it did.
+reached its kernel's launch 0.1 s later when it did.
 """
 
 from __future__ import annotations
