@@ -25,7 +25,7 @@ class GraderError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return _said(self.where, self.message, self.hint)
+        return _said(self.where, self.message, self.hint, Message.of("fix.label").render())
 
 
 class UsageError(GraderError, ValueError):
@@ -87,6 +87,6 @@ class SandboxError(GraderError, OSError):
     """The machine cannot run the kernel at all (no python, no way to launch)."""
 
 
-def _said(where: str | None, message: str, hint: str | None, hint_label: str = "hint") -> str:
+def _said(where: str | None, message: str, hint: str | None, hint_label: str) -> str:
     text = f"{where}: {message}" if where else message
     return text + (f"\n  {hint_label}: {hint}" if hint else "")
