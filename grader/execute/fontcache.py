@@ -1,4 +1,5 @@
-"""matplotlib's font list, built once per machine by a process of ours, copied into each kernel's config folder.
+"""matplotlib's font list, built once per Python environment by a process of ours, copied into each kernel's
+config folder.
 
 ``import keras`` imports ``matplotlib.pyplot``, and matplotlib scans the
 system's fonts (0.3-0.4 s here) whenever its config folder holds no font list:
