@@ -116,6 +116,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "{call}() was limited to {steps} batch(es) of at most {batch} samples: the checks read the model, "
               "not its results",
         "zh-TW": "{call}() 被限制為 {steps} 個 batch（每個 batch 最多 {batch} 筆資料）：評分只看模型，不看執行結果"},
+    "shim.budget_generator_silent": {
+        "en": "the generator {function} given to {call}() had not yielded a single batch when the cell's time limit "
+              "stopped it: check that it yields (x, y) inside its loop",
+        "zh-TW": "傳給 {call}() 的 generator {function} 在這格到達時間限制被中止時，連一個 batch 都還沒產生："
+                 "請確認它在迴圈內 yield (x, y)"},
+    # the Keras 2 layer (grader/harvest/compat.py): what a Keras 2 notebook used, and how Keras 3 ran it
+    "shim.keras2": {"en": "`{old}` is Keras 2: run as `{new}`", "zh-TW": "`{old}` 是 Keras 2 的寫法：以 `{new}` 執行"},
+    "shim.keras2_ignored": {"en": "`{old}` is Keras 2 and has no Keras 3 counterpart: ignored",
+                            "zh-TW": "`{old}` 是 Keras 2 的寫法，Keras 3 沒有對應的設定：略過"},
+    "shim.pretrained_untrained": {
+        "en": "pretrained weights {file} need a download (there is no network here): the model was built with "
+              "untrained weights; the checks read what was built and how it was trained",
+        "zh-TW": "預訓練權重 {file} 需要下載（這裡沒有網路）：模型以未訓練的權重建立；評分只看建立的模型與訓練方式"},
+    "shim.pretrained_local": {"en": "pretrained weights {file} were loaded from the grader's local copy",
+                              "zh-TW": "預訓練權重 {file} 由評分程式的本機副本載入"},
     # why a file cannot be graded at all (grader/submission/loader.py), and what to do about it
     "invalid.no_file": {"en": "no such file", "zh-TW": "找不到這個檔案"},
     "invalid.zip": {"en": "a zip archive is not a notebook", "zh-TW": "zip 壓縮檔不是筆記本"},

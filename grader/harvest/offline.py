@@ -18,6 +18,9 @@ so it imports nothing from ``grader``. Three independent shims:
   eagerly (``tf.config.run_functions_eagerly`` for the call's duration, then
   restored), op by op: tracing and optimising a training graph costs about
   0.8 s, more than the few steps it would speed up. The model itself is not touched.
+  A student's Python generator is read batch by batch through a counting relay:
+  an infinite one is fine, and one that never yields is stopped by the cell's
+  time limit with a note that names it.
 * **Colab's ``%tensorflow_version``** line magic does nothing here (the
   installed TensorFlow is the one there is) instead of failing the cell and
   the imports in it.
@@ -31,6 +34,7 @@ import contextlib
 import functools
 import os
 import sys
+import types
 import warnings
 
 EVENTS = []
@@ -197,11 +201,52 @@ def _capped(method, name, steps, epochs, batch_cap):
             _note("budget_fit" + ("_batch" if batch else "") + ("_epochs" if epochs else ""), **limits)
         else:
             _note("budget_call" + ("_batch" if batch else ""), call=name, **limits)
-        with _eagerly():
-            return method(self, *args, **kwargs)
+        watched = _watch_generators(args, kwargs)
+        try:
+            with _eagerly():
+                return method(self, *args, **kwargs)
+        except KeyboardInterrupt:
+            for watch in watched:
+                if not watch.yielded:
+                    _note("budget_generator_silent", function=watch.name, call=name)
+            raise
 
     wrapper.__keras_grader_capped__ = True
     return wrapper
+
+
+class _Watch:
+    """How many batches a student's Python generator has yielded to a budgeted call."""
+
+    def __init__(self, generator):
+        code = generator.gi_code
+        self.name = str(getattr(code, "co_qualname", code.co_name))
+        self.yielded = 0
+
+    def relay(self, generator):
+        for item in generator:
+            self.yielded += 1
+            yield item
+
+
+def _watch_generators(args, kwargs):
+    """Pass x and validation_data through a counting generator when they are Python generators.
+
+    Keras reads a generator's first batches in the cell's own thread, so one that
+    never yields is stopped by the cell's time limit like any loop; the count lets
+    the note say that it was the generator, not the training, that took the time.
+    """
+    watched = []
+    for at, key in ((0, "x"), (None, "validation_data")):
+        value = args[at] if at is not None and len(args) > at else kwargs.get(key)
+        if isinstance(value, types.GeneratorType):
+            watch = _Watch(value)
+            watched.append(watch)
+            if at is not None and len(args) > at:
+                args[at] = watch.relay(value)
+            else:
+                kwargs[key] = watch.relay(value)
+    return watched
 
 
 @contextlib.contextmanager
