@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 
+from grader.report import comparison
 from grader.report.common import ResultLike, as_doc, check_lines, clean, run_notes, shown, student_id, words
 
 CSS = """
@@ -33,7 +34,7 @@ def page(title: str, body: str, lang: str = "en") -> str:
     """A complete HTML document; ``title`` is escaped here, ``body`` must already be safe."""
     return (f'<!DOCTYPE html>\n<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+            f"<title>{esc(title)}</title>\n<style>{CSS}{comparison.CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
 def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = False) -> str:
@@ -59,6 +60,8 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
             f'<span class="dim">{esc(doc.get("exercise", ""))}</span></p>',
             f'<table><thead><tr><th></th><th>{esc(w["check"])}</th><th class="num">{esc(w["points"])}</th>'
             f"<th></th></tr></thead><tbody>{''.join(rows)}</tbody></table>"]
+    body += [comparison.html(shown_model, check["title"], doc.get("lang"), esc)
+             for check, shown_model in comparison.sections(doc["checks"], reveal_hidden)]
     notes = run_notes(doc)
     if notes:
         body.append(f"<h2>{esc(w['notes'])}</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
