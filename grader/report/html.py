@@ -14,14 +14,16 @@ from grader.report import comparison
 from grader.report.common import ResultLike, as_doc, check_lines, clean, run_notes, shown, student_id, words
 
 CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans TC",sans-serif;margin:2rem auto;max-width:60rem;
-padding:0 1rem;color:#1f2328}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Microsoft JhengHei","PingFang TC","Noto Sans CJK TC",
+"Noto Sans TC","Source Han Sans TC","WenQuanYi Micro Hei",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;
+color:#1f2328;overflow-wrap:anywhere}
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;
 text-align:left;vertical-align:top}th{background:#f6f8fa}
 .num{text-align:right;white-space:nowrap}.ok{color:#1a7f37}.bad{color:#cf222e}.warn{color:#9a6700}
 .dim{color:#656d76}.hint{color:#0969da}ul.details{margin:.2rem 0 0 1rem;padding:0}
-.score{font-size:1.2rem;font-weight:600}svg text{font:12px sans-serif;fill:#1f2328}
+.score{font-size:1.2rem;font-weight:600}svg{max-width:100%;height:auto}
+svg text{font:12px "Microsoft JhengHei","PingFang TC","Noto Sans CJK TC","Noto Sans TC",sans-serif;fill:#1f2328}
 code{background:#f6f8fa;padding:0 .2rem}
 """
 

@@ -153,7 +153,8 @@ def test_class_report_is_self_contained_and_escaped(docs):
     text = class_report.render(docs, "Strides <i>", [{"where": "a.zip:../x", "what": "refused: <climbs>"}])
     assert_well_formed_html(text)
     assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
-    assert text.count("<svg") == 2 and "Score distribution" in text and "Pass rate per check" in text
+    assert text.count("<svg") == 3 and "Score distribution" in text and "Pass rate per check" in text
+    assert "Time per submission" in text
     assert "&lt;b&gt;mallory&lt;/b&gt;" in text and "Strides &lt;i&gt;" in text and "&lt;climbs&gt;" in text
     assert 'href="feedback/_b_mallory__b_~1.html"' in text
     look = text.split("Needs a human look")[1].split("<h2>")[0]
