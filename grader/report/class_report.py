@@ -68,8 +68,9 @@ def histogram_svg(bins: Sequence[tuple[str, int]], label: str) -> str:
             parts.append(f'<text x="{x + slot * 0.4:.1f}" y="{y - 4:.1f}" text-anchor="middle">{count}</text>')
         parts.append(f'<text x="{x + slot * 0.4:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f"{esc(name)}</text>")
-    parts.append(f'<text x="12" y="{top + plot_h / 2:.0f}" transform="rotate(-90 12 {top + plot_h / 2:.0f})" '
-                 f'text-anchor="middle">{esc(label)}</text></svg>')
+    # the axis label turned on its side: its glyphs reach ~14 px left of x, so x leaves room for them
+    parts.append(f'<text x="16" y="{top + plot_h / 2:.0f}" transform="rotate(-90 16 {top + plot_h / 2:.0f})" '
+                 f'text-anchor="middle">{esc(fit(label, plot_h))}</text></svg>')
     return "".join(parts)
 
 
