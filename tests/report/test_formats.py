@@ -166,3 +166,14 @@ def test_score_bins():
                                                           ("5", 0), ("6", 0), ("7", 2)]
     bins = class_report.score_bins([0, 50, 100], 100)
     assert len(bins) == 10 and bins[0] == ("0–10", 1) and bins[-1] == ("90–100", 1)
+
+
+def test_pages_name_a_chinese_font_of_each_system():
+    """Windows (Microsoft JhengHei), macOS (PingFang TC), Linux (Noto Sans CJK TC): no box where a glyph should be."""
+    from grader.notebook.display import CSS as NOTEBOOK_CSS
+    from grader.report.html import CSS
+
+    for css in (CSS, NOTEBOOK_CSS):
+        body = css.split("}")[0] if css is CSS else css
+        assert all(font in body for font in ('"Microsoft JhengHei"', '"PingFang TC"', '"Noto Sans CJK TC"'))
+    assert '"PingFang TC"' in CSS.split("svg text{")[1]  # the plots' labels too
