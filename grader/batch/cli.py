@@ -36,6 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="per-cell timeout in seconds (overrides the exercise's)")
     grade.add_argument("--cold", action="store_true",
                        help="start every kernel from scratch instead of forking it from a warm server")
+    grade.add_argument("--no-similarity", action="store_true",
+                       help="do not compare what the students wrote (report.html then lists no similar pairs)")
+    grade.add_argument("--similarity-threshold", type=_share, default=0.5, metavar="SHARE",
+                       help="list a pair when this share (0-1) of one student's own text is in the other's "
+                            "(default 0.5)")
     grade.set_defaults(func=_cmd_grade)
 
     merge = sub.add_parser("merge", help="combine the OUT folders of shards into one",
@@ -44,6 +49,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     merge.add_argument("--out", type=Path, required=True, help="the combined output folder")
     _lms_options(merge)
     merge.set_defaults(func=_cmd_merge)
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1 (e.g. 0.5), not {text!r}")
+    return value
 
 
 def _lms_options(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
+from grader.report import comparison
 from grader.report.common import as_doc, clean, run_notes, shown
 from grader.rubric.result import GradeResult
 
@@ -67,7 +68,10 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
             feedback = Group(*lines)
         table.add_row(mark, title, f"{shown(check.points)}/{shown(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
-    notes = run_notes(as_doc(result, lang))  # the same notes, in the same order, as every other report
+    doc = as_doc(result, lang)
+    parts += [comparison.renderable(shown_model, check["title"], lang)
+              for check, shown_model in comparison.sections(doc["checks"], reveal_hidden)]
+    notes = run_notes(doc)  # the same notes, in the same order, as every other report
     if notes:
         parts.append(Panel(_hanging([("•", clean(note)) for note in notes]), title=words["notes"],
                            border_style=colour, title_align="left"))

@@ -30,7 +30,8 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
             message, details = Message.literal(custom), (verdict.message, *verdict.details)
         results.append(CheckResult(id=check.id, title=check.title, points=round(check.points * fraction, 4),
                                    max_points=check.points, message=message, details=details,
-                                   hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden))
+                                   hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden,
+                                   comparison=None if check.hidden else verdict.comparison))
     name = submission_name or (str(submission.path) if submission is not None else "?")
     return GradeResult(exercise=exercise.id, submission=name, checks=tuple(results), outcome=outcome,
                        notes=tuple(run_notes(outcome, submission)))

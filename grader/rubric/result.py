@@ -7,6 +7,7 @@ from typing import Mapping
 
 from grader.execute.outcome import ExecutionOutcome, Status
 from grader.i18n import Message
+from grader.rubric.compare import Comparison
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class CheckResult:
     details: tuple[Message, ...] = ()
     hint: Mapping[str, str] = field(default_factory=dict)
     hidden: bool = False
+    comparison: Comparison | None = None  # the closest model beside the spec; never for a hidden check
 
     @property
     def passed(self) -> bool:

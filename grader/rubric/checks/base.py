@@ -16,6 +16,7 @@ from grader.execute.outcome import ExecutionOutcome
 from grader.harvest.schema import Harvest
 from grader.i18n import Message
 from grader.rubric.answers.segment import Answer
+from grader.rubric.compare import Comparison
 
 Text = Mapping[str, str]  # language -> text
 
@@ -36,6 +37,7 @@ class Verdict:
     fraction: float  # 0.0 .. 1.0 of the check's points
     message: Message
     details: tuple[Message, ...] = ()
+    comparison: Comparison | None = None  # a model check: the closest model beside the spec (issue 19)
 
 
 @dataclass(frozen=True)
