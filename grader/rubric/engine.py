@@ -8,6 +8,7 @@ from grader.rubric.answers.segment import locate_answers
 from grader.rubric.checks import Evidence
 from grader.rubric.result import CheckResult, GradeResult
 from grader.rubric.spec import Exercise
+from grader.submission.commentary import commentary_cells
 from grader.submission.model import Submission
 from grader.submission.prose import prose_lines
 
@@ -18,7 +19,10 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
     answers = {}
     if submission is not None and exercise.answers is not None:
         answers = locate_answers(prose_lines(submission), exercise.answers.fingerprints, exercise.answers.questions)
-    evidence = Evidence(harvest=outcome.harvest, answers=answers, outcome=outcome)
+    prompts = prompt_cells(exercise, submission)
+    evidence = Evidence(harvest=outcome.harvest, answers=answers, outcome=outcome,
+                        checks={c.id: c for c in exercise.checks}, part_start=min(prompts, default=None),
+                        commentary=commentary_cells(submission, prompts) if submission is not None else frozenset())
     results = []
     for check in exercise.checks:
         verdict = check.evaluate(evidence)
@@ -31,10 +35,18 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
         results.append(CheckResult(id=check.id, title=check.title, points=round(check.points * fraction, 4),
                                    max_points=check.points, message=message, details=details,
                                    hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden,
-                                   comparison=None if check.hidden else verdict.comparison))
+                                   comparison=None if check.hidden else verdict.comparison, items=verdict.items))
     name = submission_name or (str(submission.path) if submission is not None else "?")
     return GradeResult(exercise=exercise.id, submission=name, checks=tuple(results), outcome=outcome,
                        notes=tuple(run_notes(outcome, submission)))
+
+
+def prompt_cells(exercise: Exercise, submission: Submission | None) -> set[int]:
+    """The cells where a question's prompt was read: the first starts the student's own part."""
+    if submission is None or exercise.answers is None:
+        return set()
+    prints = exercise.answers.fingerprints
+    return {line.cell for line in prose_lines(submission) if prints.question_at(line.text)}
 
 
 def run_notes(outcome: ExecutionOutcome, submission: Submission | None = None) -> list[Message]:

@@ -11,6 +11,21 @@ from grader.rubric.compare import Comparison
 
 
 @dataclass(frozen=True)
+class ItemResult:
+    """One item of a checklist check (a technique the run shows, or not), with its own points."""
+
+    id: str
+    title: Mapping[str, str]
+    points: float
+    max_points: float
+    message: Message
+
+    @property
+    def passed(self) -> bool:
+        return self.points >= self.max_points
+
+
+@dataclass(frozen=True)
 class CheckResult:
     id: str
     title: Mapping[str, str]
@@ -21,6 +36,7 @@ class CheckResult:
     hint: Mapping[str, str] = field(default_factory=dict)
     hidden: bool = False
     comparison: Comparison | None = None  # the closest model beside the spec; never for a hidden check
+    items: tuple[ItemResult, ...] = ()  # a checklist's items, each with its points
 
     @property
     def passed(self) -> bool:

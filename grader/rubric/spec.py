@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from grader.errors import SpecError, SubmissionError
 from grader.rubric.answers.fingerprint import Fingerprints
 from grader.rubric.checks import Check
+from grader.rubric.checks.base import parse_text
 
 SPEC_FILE = "exercise.toml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -174,7 +175,11 @@ class _Parser:
         if not table:
             return None
         self._known(table, {"questions", "fingerprints", "prompts"}, "answers")
-        questions = self._count(table.get("questions"), "answers.questions", "questions must be a positive integer")
+        questions = table.get("questions")
+        if not isinstance(questions, int) or isinstance(questions, bool) or questions < 0:
+            # 0: no written questions, but the course's text (fingerprints) is still recognised as not the student's
+            raise self.fail(f"questions must be a whole number (0 for none), found {questions!r}", "answers.questions",
+                            hint="e.g. questions = 2")
         prints = Fingerprints()
         for i, name in enumerate(self._strings(table.get("fingerprints", []), "answers.fingerprints")):
             prints.update(Fingerprints.load(self._file(name, f"answers.fingerprints[{i}]")))
@@ -255,9 +260,9 @@ class _Parser:
                 own = cls.parse_own(table, key)
             except SpecError as exc:
                 raise self.fail(exc.message, exc.where or key, exc.hint) from None
-            if kind == "answer":
+            if "question" in own:  # a check of a written answer
                 if answers is None:
-                    raise self.fail("answer checks need an [answers] section", f"{key}.question",
+                    raise self.fail(f"{kind} checks need an [answers] section", f"{key}.question",
                                     hint="add [answers] with questions = N (and fingerprints or a template)")
                 if own["question"] > answers.questions:
                     raise self.fail(f"question {own['question']} is beyond answers.questions = {answers.questions}",
@@ -268,6 +273,12 @@ class _Parser:
                               feedback_pass=self._text(feedback["pass"], f"{key}.feedback.pass") if "pass" in feedback else {},
                               feedback_fail=self._text(feedback["fail"], f"{key}.feedback.fail") if "fail" in feedback else {},
                               **own))
+        models = {c.id for c in checks if c.kind == "model"}
+        for i, check in enumerate(checks):
+            for ref in check.references():
+                if ref not in models:
+                    raise self.fail(f"{ref!r} is not the id of a model check of this exercise", f"checks[{i}]",
+                                    hint=f"model checks here: {', '.join(sorted(models)) or 'none'}")
         return tuple(checks)
 
     # ------------------------------------------------------------------ value helpers
@@ -289,14 +300,10 @@ class _Parser:
         return value
 
     def _text(self, value: Any, key: str) -> dict[str, str]:
-        if isinstance(value, str):
-            return {"en": value}
-        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
-            bad = set(value) - {"en", "zh-TW"}
-            if bad:
-                raise self.fail(f"unknown language {sorted(bad)[0]!r}", key, hint="languages: en, zh-TW")
-            return dict(value)
-        raise self.fail("expected a text or a table of texts by language", key, hint='e.g. {en = "...", zh-TW = "..."}')
+        try:
+            return parse_text(value, key)
+        except SpecError as exc:
+            raise self.fail(exc.message, key, exc.hint) from None
 
     def _strings(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -45,6 +45,80 @@ reject = [{ regex = "no", message = { en = "No.", zh-TW = "不。" } }]
 hint = { en = "h", zh-TW = "提示" }
 """
 
+# One check of every other kind, for the round trip (GOOD has a model and an answer check).
+OTHER_KINDS = """
+[[checks]]
+id = "dnn"
+kind = "model"
+points = 1
+match = "any"
+layers = [{ type = "Dense" }, { type = "*", kernel_regularizer = "*" }]
+without = ["Conv2D"]
+own_layers = true
+pretrained = true
+
+[[checks]]
+id = "gen"
+kind = "training"
+points = 1
+calls = ["fit"]
+data = ["generator", "stream"]
+augmentation = "configured"
+args = { steps_per_epoch = { min = 1 }, validation_steps = "*" }
+callbacks = ["EarlyStopping"]
+batch = { fits_model = true, x_max = { max = 10 }, y_shape = [10] }
+ran = false
+model = "m"
+trained = true
+
+[[checks]]
+id = "tune"
+kind = "experiment"
+points = 1
+variants = 3
+vary = ["batch_size", "filters", "augmentation"]
+of = ["m", "dnn"]
+baseline = [{ of = "m", batch_size = 128, filters = [32, 64] }]
+fresh = true
+
+[[checks]]
+id = "why"
+kind = "written"
+points = 1
+question = 1
+min_chars = 4
+topics = [{ regex = "(?i)batch" }]
+
+[[checks]]
+id = "more"
+kind = "claim"
+points = 1
+question = 2
+measure = "trainable_params"
+relation = "smaller"
+subjects = [{ name = "DNN", model = "dnn", says = "(?i)dnn" }, { name = "CNN", model = "m", says = "(?i)cnn" }]
+otherwise = "DNN"
+
+[[checks]]
+id = "used"
+kind = "techniques"
+points = 2
+title = "techniques"
+[[checks.items]]
+id = "callbacks"
+kind = "training"
+points = 1
+title = { en = "callbacks", zh-TW = "callbacks" }
+hint = "pass callbacks=[...]"
+callbacks = "*"
+[[checks.items]]
+id = "dropout"
+kind = "model"
+points = 1
+match = "subsequence"
+layers = [{ type = "Dropout" }]
+"""
+
 
 def write(tmp_path: Path, text: str, name: str = "demo") -> Path:
     folder = tmp_path / name
@@ -69,7 +143,7 @@ def test_good_spec_loads(tmp_path):
     ('title = "model"', 'title = "model"\nfilterz = 3', "checks[0].filterz", "unknown key"),
     ('id = "a"', 'id = "m"', "checks[1].id", "duplicate check id"),
     ('id = "a"', 'id = "score"', "checks[1].id", "a column grades.csv already has"),
-    ("questions = 2", "questions = true", "answers.questions", "positive integer"),
+    ("questions = 2", "questions = true", "answers.questions", "whole number (0 for none)"),
     ('kind = "answer"\n', '', "checks[1].kind", "missing key kind"),
     ('{ min = 1 }', '{ min = "one" }', "checks[0].layers[1].units", "must be a number"),
     ('type = "Conv2D"', 'type = "conv2d"', "checks[0].layers[0].type", "did you mean 'Conv2D'?"),
@@ -121,7 +195,7 @@ def test_folder_and_id_must_agree(tmp_path):
 
 def test_every_check_kind_round_trips_through_its_spec(tmp_path):
     """Like Keras' serialization tests: parse -> to_spec -> parse gives the same check, for all kinds."""
-    ex = load_exercise(write(tmp_path, GOOD))
+    ex = load_exercise(write(tmp_path, GOOD + OTHER_KINDS))
     assert {c.kind for c in ex.checks} == set(Check.registry)
     for check in ex.checks:
         again = type(check)(id=check.id, title=check.title, points=check.points, hidden=check.hidden,

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Mapping
 from grader.errors import SpecError
 from grader.i18n import Message
 from grader.rubric.answers.matchers import Matcher, plain
-from grader.rubric.checks.base import Check, Evidence, Text, Verdict
+from grader.rubric.checks.base import Check, Evidence, Text, Verdict, parse_question
 
 _EXCERPT = 60
 
@@ -71,10 +71,7 @@ class AnswerCheck(Check):
 
     @classmethod
     def parse_own(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
-        question = table.get("question")
-        if not isinstance(question, int) or isinstance(question, bool) or question < 1:
-            raise SpecError(f"question must be a positive integer, found {question!r}", where=f"{where}.question",
-                            hint="the number of the question in the template, e.g. question = 2")
+        question = parse_question(table, where)
         accept = _rules(table.get("accept"), f"{where}.accept")
         if not accept:
             raise SpecError("an answer check needs at least one accepted answer", where=f"{where}.accept",

@@ -8,8 +8,11 @@ the differences of the closest candidate, e.g. "Conv2D #2: filters expected
 
 Spec keys (all optional except ``layers`` or a property)::
 
-    match = "exact"            # exact | subsequence | unordered
+    match = "exact"            # exact | subsequence | unordered | any (one of the layers is enough)
     layers = [ {type = "Conv2D", filters = 32, kernel_size = [3, 3]}, ... ]
+    without = ["Conv2D"]            # layer types the model must not have (nested models included)
+    own_layers = true               # judge only the layers the student added to a base (transfer learning)
+    pretrained = true               # built on a base whose pretrained weights the run asked for
     input_shape = [224, 224, 3]     # per-sample shapes: no batch dimension
     output_shape = [220, 220, 64]
     total_params = 19392            # or any constraint: {min = .., max = ..}
@@ -25,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
 from grader.errors import SpecError
-from grader.harvest.schema import LayerFacts, ModelFacts
+from grader.harvest.schema import Harvest, LayerFacts, ModelFacts
 from grader.i18n import Message
+from grader.rubric.bases import has_base, own_layers, pretrained_asked
 from grader.rubric.checks.base import Check, Evidence, Verdict
 from grader.rubric.compare import Measured, compare, describe_type, layer_value
 from grader.rubric.constraints import Constraint, show
 
-MATCH_MODES = ("exact", "subsequence", "unordered")
+MATCH_MODES = ("exact", "subsequence", "unordered", "any")
 _PROPERTIES = ("input_shape", "output_shape", "total_params", "trainable_params")
 _COMPILE_KEYS = ("optimizer", "loss", "metrics", "learning_rate")
 # Keras' usual layer classes, to point a TA who wrote "conv2d" at "Conv2D" (the engine imports no Keras,
@@ -66,20 +70,30 @@ class _Finding:
     message: Message | None = None
 
 
+_NAMED = 16  # layers named in a message; a pasted ResNet's hundreds are counted instead
+
+
 def _describe_layers(layers: tuple[LayerFacts, ...]) -> str:
-    return ", ".join(describe_type(layer) for layer in layers) or "no layers"
+    names = [describe_type(layer) for layer in layers[:_NAMED]]
+    if len(layers) > _NAMED:
+        names.append(f"… (+{len(layers) - _NAMED})")
+    return ", ".join(names) or "no layers"
 
 
 @dataclass(frozen=True)
 class ModelCheck(Check):
     kind: ClassVar[str] = "model"
-    own_keys: ClassVar[frozenset[str]] = frozenset({"match", "layers", "compile", "partial", *_PROPERTIES})
+    own_keys: ClassVar[frozenset[str]] = frozenset({"match", "layers", "compile", "partial", "without", "own_layers",
+                                                    "pretrained", *_PROPERTIES})
 
     match: str = "exact"
     layers: tuple[LayerSpec, ...] = ()
     properties: Mapping[str, Constraint] = field(default_factory=dict)
     compile: Mapping[str, Constraint] = field(default_factory=dict)
     partial: bool = False
+    without: tuple[str, ...] = ()
+    own_layers: bool = False
+    pretrained: bool = False
 
     # ------------------------------------------------------------------ evaluation
 
@@ -88,16 +102,18 @@ class ModelCheck(Check):
         if not models:
             return Verdict(0.0, Message.of("model.none"))
         wanted_types = {spec.type_name() for spec in self.layers if spec.type.kind != "any"}
-        scored = [(self._judge(m), m) for m in models]
+        harvest = evidence.harvest
+        scored = [(self._judge(m, harvest), m) for m in models]
         # Most constraints satisfied wins; among equals, the model built last.
         findings, best = max(scored, key=lambda pair: (sum(f.ok for f in pair[0]), pair[1].uid))
         total = len(findings)
         satisfied = sum(f.ok for f in findings)
-        comparison = compare(best, self.rows(best.body()), self._measured(best), extras_allowed=self.match != "exact")
+        comparison = compare(best, self.rows(self._body(best, harvest)), self._measured(best),
+                             extras_allowed=self.match != "exact")
         if satisfied == total:
             return Verdict(1.0, Message.of("model.ok", cell=_cell_label(best), layers=_describe_layers(best.body()),
                                            params=best.total_params), comparison=comparison)
-        relevant = [m for m in models if any(layer.keras_type in wanted_types for layer in m.body())]
+        relevant = [m for m in models if any(layer.keras_type in wanted_types for layer in self._body(m, harvest))]
         if wanted_types and not relevant:
             return Verdict(0.0, Message.of("model.no_type", types=", ".join(sorted(wanted_types))),
                            comparison=comparison)
@@ -116,8 +132,21 @@ class ModelCheck(Check):
                          for key, constraint in self.compile.items() for found in (_compile_value(model, key),)]
         return measured
 
-    def _judge(self, model: ModelFacts) -> list[_Finding]:
-        findings = self._judge_layers(model.body())
+    def satisfied_by(self, harvest: Harvest) -> tuple[ModelFacts, ...]:
+        """The harvested models that satisfy every constraint of this check (other checks name them)."""
+        return tuple(m for m in harvest.models if all(f.ok for f in self._judge(m, harvest)))
+
+    def _body(self, model: ModelFacts, harvest: Harvest) -> tuple[LayerFacts, ...]:
+        return own_layers(model, harvest) if self.own_layers else model.body()
+
+    def _judge(self, model: ModelFacts, harvest: Harvest) -> list[_Finding]:
+        findings = self._judge_layers(self._body(model, harvest))
+        found = sorted({layer.keras_type for layer in all_layers(model) if layer.keras_type in self.without})
+        if self.without:
+            findings.append(_Finding(not found, Message.of("model.unwanted", types=", ".join(found)) if found else None))
+        if self.pretrained:
+            ok = pretrained_asked(harvest) and has_base(model, harvest)
+            findings.append(_Finding(ok, None if ok else Message.of("model.not_pretrained")))
         measured = self._measured(model)
         # "found None" and "found 0" would not tell the student why: an unbuilt model says it once, with the fix
         unknown = [m.name for m in measured if not m.ok and not model.built and m.name in _NEED_BUILD]
@@ -137,6 +166,10 @@ class ModelCheck(Check):
     def _judge_layers(self, body: tuple[LayerFacts, ...]) -> list[_Finding]:
         if not self.layers:
             return []
+        if self.match == "any":
+            ok = any(_satisfies(spec, layer) for spec in self.layers for layer in body)
+            return [_Finding(ok, None if ok else Message.of(
+                "model.none_of", expected=", ".join(s.type_name() for s in self.layers), found=_describe_layers(body)))]
         findings: list[_Finding] = []
         if self.match == "exact":
             ok = len(body) == len(self.layers)
@@ -155,6 +188,9 @@ class ModelCheck(Check):
 
     def _pairs(self, body: tuple[LayerFacts, ...]) -> list[tuple[LayerSpec, LayerFacts | None]]:
         """Each expected layer with the found one it is judged against (None: not found)."""
+        if self.match == "any":  # the first layer that satisfies one of the specs, or none
+            found = next(((spec, layer) for layer in body for spec in self.layers if _satisfies(spec, layer)), None)
+            return [found] if found else []
         if self.match == "exact" and len(body) == len(self.layers):
             return list(zip(self.layers, body))
         # Otherwise "exact" has failed on the count already; pairing in order (as "subsequence") keeps one extra
@@ -168,6 +204,9 @@ class ModelCheck(Check):
         if self.match == "unordered":
             taken = {id(layer) for _, layer in pairs if layer is not None}
             return [*pairs, *((None, layer) for layer in body if id(layer) not in taken)]
+        if self.match == "any":
+            paired = dict((id(layer), spec) for spec, layer in pairs if layer is not None)
+            return [(paired.get(id(layer)), layer) for layer in body]
         rows: list[tuple[LayerSpec | None, LayerFacts | None]] = []
         position = {id(layer): i for i, layer in enumerate(body)}
         done = 0
@@ -281,22 +320,35 @@ class ModelCheck(Check):
         if not isinstance(raw_compile, dict) or set(raw_compile) - set(_COMPILE_KEYS):
             raise SpecError(f"compile must be a table with keys among {_COMPILE_KEYS}", where=f"{where}.compile")
         compile_ = {k: Constraint.parse(v, f"{where}.compile.{k}") for k, v in raw_compile.items()}
-        if not layers and not properties and not compile_:
+        without = table.get("without", [])
+        if not isinstance(without, list) or not all(isinstance(t, str) for t in without):
+            raise SpecError("without must be a list of layer types", where=f"{where}.without",
+                            hint='e.g. without = ["Conv2D", "SeparableConv2D"]')
+        without = tuple(_layer_type(t, f"{where}.without").value for t in without)
+        flags = {}
+        for key in ("partial", "own_layers", "pretrained"):
+            flags[key] = table.get(key, False)
+            if not isinstance(flags[key], bool):
+                raise SpecError(f"{key} must be true or false", where=f"{where}.{key}")
+        if not layers and not properties and not compile_ and not without and not flags["pretrained"]:
             raise SpecError("a model check needs layers, a property or compile settings to check",
                             where=where, hint="add e.g. layers = [...] or output_shape = [...]")
-        partial = table.get("partial", False)
-        if not isinstance(partial, bool):
-            raise SpecError("partial must be true or false", where=f"{where}.partial")
-        return {"match": match, "layers": tuple(layers), "properties": properties, "compile": compile_,
-                "partial": partial}
+        if match == "any" and not layers:
+            raise SpecError('match = "any" needs the layers of which one is enough', where=f"{where}.layers",
+                            hint='e.g. layers = [{type = "Dropout"}, {type = "BatchNormalization"}]')
+        return {"match": match, "layers": tuple(layers), "properties": properties, "compile": compile_, "without": without,
+                **flags}
 
     def own_spec(self) -> dict[str, Any]:
         table: dict[str, Any] = {"match": self.match, "layers": [s.to_spec() for s in self.layers]}
         table.update({k: c.to_spec() for k, c in self.properties.items()})
         if self.compile:
             table["compile"] = {k: c.to_spec() for k, c in self.compile.items()}
-        if self.partial:
-            table["partial"] = True
+        if self.without:
+            table["without"] = list(self.without)
+        for key in ("partial", "own_layers", "pretrained"):
+            if getattr(self, key):
+                table[key] = True
         return table
 
 
@@ -331,6 +383,20 @@ def _alias(name: str) -> str:
 
 
 _NEED_BUILD = ("input_shape", "output_shape", "total_params", "trainable_params")  # unknown until a model is built
+
+
+def all_layers(model: ModelFacts) -> list[LayerFacts]:
+    """Every layer, nested models' layers included."""
+    found, stack = [], list(model.body())
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        stack.extend(layer.layers)
+    return found
+
+
+def _satisfies(spec: LayerSpec, layer: LayerFacts) -> bool:
+    return spec.type.ok(layer.keras_type) and all(c.ok(layer_value(layer, a)) for a, c in spec.attrs.items())
 
 
 def _agreement(spec: LayerSpec, layer: LayerFacts) -> int:
