@@ -419,6 +419,16 @@ def _children(state, model):
 
 def _count(state, layer):
     """(params, trainable params) from variable shapes, each variable counted once."""
+    weights = variables(state, layer)
+    sizes = [(int(state.prod(state.var_shape(v))), v) for v in weights]
+    total = sum(size for size, _ in sizes)
+    if not state.layer_trainable(layer):  # Keras: a frozen layer has no trainable weights
+        return total, 0
+    return total, sum(size for size, v in sizes if state.var_trainable(v))
+
+
+def variables(state, layer):
+    """The genuine Keras variables of a layer or model and of the layers inside it, each once, in order."""
     weights, seen_layers, seen_vars = [], set(), set()
     stack = [layer]
     while stack:
@@ -432,11 +442,7 @@ def _count(state, layer):
                 seen_vars.add(id(v))
                 weights.append(v)
         stack.extend(x for x in list(own.get("_layers") or ()) if issubclass(type(x), state.Layer))
-    sizes = [(int(state.prod(state.var_shape(v))), v) for v in weights]
-    total = sum(size for size, _ in sizes)
-    if not state.layer_trainable(layer):  # Keras: a frozen layer has no trainable weights
-        return total, 0
-    return total, sum(size for size, v in sizes if state.var_trainable(v))
+    return weights
 
 
 def _model_nodes(model):

@@ -218,6 +218,7 @@ class TrainingFacts:
     optimizer: OptimizerFacts | None = None
     augmented_by: tuple[int, ...] = ()
     error: str | None = None  # the exception that ended the call
+    start_weights: str | None = None  # a digest of the model's weights as a training call started (None: none yet)
 
     @property
     def trains(self) -> bool:
@@ -341,6 +342,7 @@ def _parse_training(raw: Any, path: str) -> TrainingFacts:
         augmented_by=tuple(_int(u, f"{path}.augmented_by[{i}]")
                            for i, u in enumerate(_expect(t.get("augmented_by", []), list, f"{path}.augmented_by")[:MAX_ITEMS])),
         error=_opt_str(t.get("error"), f"{path}.error"),
+        start_weights=_opt_str(t.get("start_weights"), f"{path}.start_weights"),
     )
 
 

@@ -22,7 +22,9 @@ another, such as fit's validation, belongs to the outer one):
   ``train_step``/``test_step``/``predict_step``;
 * the callbacks (class, and the settings a rubric asks about), the optimizer
   and its learning rate at the time of the call, the generators whose flows
-  produced batches during the call, and the exception that ended it, if any.
+  produced batches during the call, and the exception that ended it, if any;
+* for a training call, a digest of the model's weights as it starts (did it
+  start from fresh weights, or go on from another call's?).
 
 Also every ``ImageDataGenerator`` constructed, with its settings as they are
 when the harvest is taken. Everything is classified by the identity of classes
@@ -277,9 +279,29 @@ def _record(state, model, name, bound):
         "optimizer": _optimizer_doc(state, model),
         "augmented_by": [],
         "error": None,
+        "start_weights": probe._attempt(None, "weights", _weights_digest, state, model) if KINDS[name] == "train"
+        else None,
     }
     state.trainings.append(record)
     return record
+
+
+def _weights_digest(state, model):
+    """A short digest of the model's weights as a training call starts, or None before they exist: two calls
+    that start from the same weights (a fresh model, or weights reloaded) share it, a call that goes on
+    training where another stopped does not."""
+    import hashlib
+
+    import numpy as np
+
+    probe = state.probe
+    weights = probe.variables(probe._S, model)
+    if not weights:
+        return None
+    digest = hashlib.blake2b(digest_size=8)
+    for variable in weights:
+        digest.update(np.ascontiguousarray(probe._S.var_numpy(variable)).tobytes())
+    return digest.hexdigest()
 
 
 def _scalar(value):

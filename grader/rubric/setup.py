@@ -163,9 +163,9 @@ def show_value(name: str, value: Any) -> str:
     if value is None:
         return "?"
     if name == "augmentation":
-        return ", ".join(f"{key} {show_value('', v)}" for key, v in value) if value else "none"
+        return ", ".join(f"{key} {show_value('', v)}" for key, v in value) if value else "—"
     if name == "callbacks":
-        return ", ".join(value) if value else "none"
+        return ", ".join(value) if value else "—"
     if isinstance(value, tuple):
         if value and all(isinstance(v, tuple) and len(set(v)) == 1 for v in value):
             value = tuple(v[0] for v in value)  # kernel_size ((3, 3), (3, 3)) reads (3, 3) as 3
@@ -173,7 +173,7 @@ def show_value(name: str, value: Any) -> str:
         text = show(shown)
         return text[:-1] + ", …)" if len(value) > _MAX_SHOWN else text
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return str(value)  # as Python writes it: the same in every language
     if isinstance(value, str):
         return value
     return number(value)

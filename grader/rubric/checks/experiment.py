@@ -16,8 +16,9 @@ Spec keys::
     baseline = [{ of = "cnn", batch_size = 128, optimizer = "RMSprop" }]
                                    # set-ups that count without being run (the template's): a run differs from
                                    # one when a property it names differs
-    fresh = true                   # a set-up counts only when it trained a model of its own (not one
-                                   # another set-up trained before: that comparison is confounded)
+    fresh = true                   # a set-up counts only when it trained a model from untrained weights: a
+                                   # new model, or the same initial weights reloaded (going on training
+                                   # a model another set-up trained confounds the comparison)
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ class ExperimentCheck(Check):
         models = None if not family else {m.uid for m in evidence.models_of(family)}
         variants = [_Variant(dict(b.values), baseline=True, fresh=True) for b in self.baseline
                     if b.family in ("", family)]
-        first_variant: dict[int | None, _Variant] = {}
+        trained: set[int | None] = set()
+        fresh_weights: set[str] = set()  # digests of weights some call started from untrained
         for training in harvest.trainings:
             if not training.trains or not ran(training) or (models is not None and training.model not in models):
                 continue
@@ -104,9 +106,13 @@ class ExperimentCheck(Check):
                 variant = _Variant(values)
                 variants.append(variant)
             variant.trainings.append(training)
-            if training.model not in first_variant:
-                first_variant[training.model] = variant
+            # Fresh: the model's first training, or a start from weights another one started from (reloaded)
+            fresh = training.model not in trained or training.start_weights in fresh_weights
+            trained.add(training.model)
+            if fresh:
                 variant.fresh = True
+                if training.start_weights is not None:
+                    fresh_weights.add(training.start_weights)
         return variants
 
     def _same(self, variant: _Variant, values: Mapping[str, Any]) -> bool:
