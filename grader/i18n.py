@@ -48,6 +48,8 @@ CATALOG: dict[str, dict[str, str]] = {
                        "zh-TW": "模型含有 {types} 層，這個模型不應該有"},
     "model.none_of": {"en": "no layer is any of {expected} (found: {found})",
                       "zh-TW": "沒有任何一層是 {expected} 其中之一（實際：{found}）"},
+    "model.not_trained": {"en": "the model built in cell {cell} was never trained (no fit that got through a batch)",
+                          "zh-TW": "第 {cell} 格建立的模型沒有被訓練（沒有任何 fit 執行到一個 batch）"},
     "model.not_pretrained": {
         "en": "the model is not built on a pretrained model (keras.applications with weights='imagenet')",
         "zh-TW": "模型不是建立在預訓練模型之上（keras.applications 且 weights='imagenet'）"},
@@ -136,6 +138,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "experiment.baseline": {"en": "set-up {n}, the template's: {values}", "zh-TW": "設定 {n}（範本的）：{values}"},
     "experiment.variant": {"en": "set-up {n}, cell {cells} ({runs} run(s)): {values}",
                            "zh-TW": "設定 {n}，第 {cells} 格（{runs} 次訓練）：{values}"},
+    "experiment.variant_change": {"en": "set-up {n}, cell {cells} ({runs} run(s)), changed: {values}",
+                                  "zh-TW": "設定 {n}，第 {cells} 格（{runs} 次訓練），改變了：{values}"},
+    "experiment.variant_reused_change": {
+        "en": "set-up {n}, cell {cells} ({runs} run(s)), changed: {values} (went on training an earlier set-up's model)",
+        "zh-TW": "設定 {n}，第 {cells} 格（{runs} 次訓練），改變了：{values}（接著訓練前一種設定的模型）"},
     "experiment.variant_reused": {
         "en": "set-up {n}, cell {cells} ({runs} run(s)): {values} (went on training an earlier set-up's model)",
         "zh-TW": "設定 {n}，第 {cells} 格（{runs} 次訓練）：{values}（接著訓練前一種設定的模型）"},

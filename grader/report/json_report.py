@@ -29,6 +29,9 @@ def check_to_dict(check: CheckResult, lang: str) -> dict[str, Any]:
         "hint": (check.hint.get(lang) or check.hint.get("en")) if check.hint else None,
         "hidden": check.hidden,
         "comparison": check.comparison.to_dict(lang) if check.comparison else None,
+        "items": [{"id": i.id, "title": i.title.get(lang) or i.title.get("en") or i.id, "points": i.points,
+                   "max_points": i.max_points, "passed": i.passed, "message": i.message.render(lang)}
+                  for i in (() if check.hidden else check.items)],
     }
 
 

@@ -30,8 +30,25 @@ def bases(model: ModelFacts, harvest: Harvest) -> list[ModelFacts]:
     return found
 
 
+def is_base(model: ModelFacts, harvest: Harvest) -> bool:
+    """Whether a bigger harvested model was built on this one (holds it as a layer, or all its layers)."""
+    names = {layer.name for layer in model.body()}
+    for other in harvest.models:
+        if other.uid == model.uid:
+            continue
+        body = other.body()
+        if any(layer.layers and layer.name == model.name for layer in body):
+            return True
+        if len(names) >= 2 and names < {layer.name for layer in body}:
+            return True
+    return False
+
+
 def own_layers(model: ModelFacts, harvest: Harvest) -> tuple[LayerFacts, ...]:
-    """The model's layers without any base: neither a nested model nor a layer it shares with a base."""
+    """The layers the student added: none for a base another model was built on; otherwise the model's layers
+    without any base (neither a nested model nor a layer it shares with a base)."""
+    if is_base(model, harvest):
+        return ()
     shared = {layer.name for base in bases(model, harvest) for layer in base.body()}
     return tuple(layer for layer in model.body() if not layer.layers and layer.name not in shared)
 

@@ -56,6 +56,7 @@ layers = [{ type = "Dense" }, { type = "*", kernel_regularizer = "*" }]
 without = ["Conv2D"]
 own_layers = true
 pretrained = true
+trained = true
 
 [[checks]]
 id = "gen"

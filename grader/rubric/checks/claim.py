@@ -12,7 +12,8 @@ How a claim is read, in English or Chinese: in each clause, a subject and a
 comparative ("DNN 的參數較多", "the CNN has fewer", "DNN > CNN", "CNN 比 DNN
 少", "parameters are reduced by the CNN's pooling"); a subject after "than",
 "比", "於" or ">" is the one compared with. Failing a comparative, the counts
-the answer gives for each subject ("DNN: 1,841,162, CNN: 1,250,858").
+the answer gives for each subject ("DNN: 1,841,162, CNN: 1,250,858"), else a
+subject named alone as the answer ("DNN.", "the CNN, because ...").
 
 Spec keys::
 
@@ -42,13 +43,24 @@ from grader.rubric.checks.written import excerpt, joined, own_words, read_at
 
 MEASURES = ("total_params", "trainable_params")
 RELATIONS = ("larger", "smaller")
-_CLAUSE = re.compile(r"[。；;！!？?\n,，、]|(?<=[a-z])\.(?=\s)|\b(?:but|because|while|whereas)\b|但|因為|因此|所以|而")
-_MORE = re.compile(r"(?:比較|較|更|最|很|非常|相對)\s*(?:多|大)|多於|多过|多過|大於|大于|超過|膨脹|龐大|暴增|爆炸|[>＞]"
+_CLAUSE = re.compile(r"[。；;！!？?\n，、/]|,(?!\d{3}(?!\d))|(?<=[a-z])\.(?=\s)|\b(?:but|because|while|whereas)\b"
+                     r"|但|因為|因此|所以|而")
+# what may stand beside a subject's name in an answer that only names it ("the DNN.", "DNN 模型", "Ans: CNN")
+_BARE = re.compile(r"(?i)\b(?:the|model|network|ans(?:wer)?)\b|模型|網路|网络|答案?|[\W_\d]")
+# A comparison stated as a property ("較多", "fewer"), which a clause about no model may say of the previous
+# one's; and one stated as an action ("減少", "reduces"), which counts only with its actor in the same clause.
+_MORE = re.compile(r"(?:比較|較|更|最|很|非常|相對)\s*(?:多|大)|(?:參數|参数|權重|权重)?(?:量|數|数)\s*(?:很|最|還|更)?多"
+                   r"|多於|多过|多過|大於|大于|超過|膨脹|龐大|[>＞]"
                    r"|\bmore\b|\blarger\b|\bgreater\b|\bbigger\b|\bhigher\b|\bmost\b|\bexceeds?\b", re.IGNORECASE)
-_LESS = re.compile(r"(?:比較|較|更|最|很|相對)\s*(?:少|小)|少於|少于|小於|小于|減少|减少|降低|縮小|缩小|下降|削減|精簡|節省|省下|[<＜]"
-                   r"|\bfewer\b|\bless\b|\bsmaller\b|\blower\b|\breduc\w*|\bshrink\w*|\bsaves?\b", re.IGNORECASE)
+_LESS = re.compile(r"(?:比較|較|更|最|很|相對)\s*(?:少|小)|(?:參數|参数|權重|权重)?(?:量|數|数)\s*(?:很|最|還|更)?少"
+                   r"|少於|少于|小於|小于|[<＜]|\bfewer\b|\bless\b|\bsmaller\b|\blower\b", re.IGNORECASE)
+_GROWS = re.compile(r"暴增|爆炸|增加|\bincreas\w*|\bgrows?\b", re.IGNORECASE)
+_SHRINKS = re.compile(r"減少|减少|降低|縮小|缩小|下降|削減|精簡|節省|省下|\breduc\w*|\bshrink\w*|\bsaves?\b", re.IGNORECASE)
+# "沒有池化層降低參數": a comparison said not to happen
+_NEGATION = re.compile(r"沒有|没有|並不|并不|不會|不会|不需|\bnot\b|n't\b|\bno\b", re.IGNORECASE)
 # "比 CNN 多", "than the CNN", "大於 CNN", "> CNN": the subject right after is the one compared with
-_OBJECT = re.compile(r"(?:比|than(?:\s+the)?|於|于|[>＜<＞]|vs\.?|versus)\s*$", re.IGNORECASE)
+_OBJECT = re.compile(r"(?:(?<![相對对])比|than(?:\s+the)?|於|于|[>＜<＞]|vs\.?|versus)\s*$", re.IGNORECASE)
+_QUOTE = re.compile(r"^[ \t]*>+", re.MULTILINE)  # a markdown quote's marker, not a "greater than"
 # "比 CNN 多": the comparative after the object
 _AFTER_OBJECT = re.compile(r"^\W{0,3}(?:的?\s*參數(?:量|數量)?\s*)?(?:還|还|更|要)?\s*(多|大|少|小)")
 
@@ -63,16 +75,22 @@ class Subject:
         return {"name": self.name, "model": self.model, "says": self.says.pattern}
 
 
-def read_claim(text: str, subjects: tuple[Subject, ...]) -> tuple[str | None, bool]:
-    """(the subject the text says is the larger, whether clauses disagreed), by comparatives, else by counts."""
+def read_claim(text: str, subjects: tuple[Subject, ...], relation: str = "larger") -> tuple[str | None, bool]:
+    """(the subject the text names for ``relation``, whether its clauses disagreed): by comparatives ("DNN has
+    more"), else by the counts it gives for each, else by a name given alone as the answer ("DNN.")."""
     claims: list[str] = []
     counts: dict[str, int] = {}
-    for clause in _CLAUSE.split(plain(text)):
+    alone: str | None = None
+    topic: Subject | None = None
+    for clause in _CLAUSE.split(_QUOTE.sub("", plain(text))):
         if not clause or not clause.strip():
             continue
-        claim = _clause_claim(clause, subjects)
+        claim, topic = _clause_claim(clause, subjects, topic)
         if claim is not None:
-            claims.append(claim)
+            claims.append(claim if relation == "larger" else _other(_named(claim, subjects), subjects) or claim)
+        named = [s for s in subjects if s.says.search(clause)]
+        if alone is None and len(named) == 1 and not _BARE.sub("", named[0].says.sub("", clause)):
+            alone = named[0].name
         for subject in subjects:
             match = subject.says.search(clause)
             values = numbers_in(clause[match.end():]) if match else []
@@ -82,32 +100,43 @@ def read_claim(text: str, subjects: tuple[Subject, ...]) -> tuple[str | None, bo
     if claims:
         return claims[0], len(set(claims)) > 1
     if len(counts) >= 2:
-        return max(counts, key=lambda name: counts[name]), False
-    return None, False
+        pick = max if relation == "larger" else min
+        return pick(counts, key=lambda name: counts[name]), False
+    return alone, False
 
 
-def _clause_claim(clause: str, subjects: tuple[Subject, ...]) -> str | None:
+def _named(name: str, subjects: tuple[Subject, ...]) -> Subject:
+    return next(s for s in subjects if s.name == name)
+
+
+def _clause_claim(clause: str, subjects: tuple[Subject, ...], topic: Subject | None) -> tuple[str | None, Subject | None]:
+    """(the subject this clause says is the larger, the clause's topic for the next one). A clause that names no
+    subject speaks of the previous one's ("DNN 用全連接層，參數量比較多")."""
     mentions = sorted((m.start(), m.end(), s) for s in subjects for m in s.says.finditer(clause))
-    if not mentions:
-        return None
-    more, less = _MORE.search(clause), _LESS.search(clause)
-    actors = [(start, s) for start, _, s in mentions if not _OBJECT.search(clause[:start])]
-    objects = [(start, end, s) for start, end, s in mentions if _OBJECT.search(clause[:start])]
+    actors = [s for start, _, s in mentions if not _OBJECT.search(clause[:start])]
+    objects = [(end, s) for start, end, s in mentions if _OBJECT.search(clause[:start])]
+    topic = actors[0] if actors else topic if not mentions else None
+    found = [(m.start(), way) for pattern, way in ((_MORE, "more"), (_LESS, "less")) for m in [pattern.search(clause)] if m]
+    if actors or objects:  # an action needs its actor here
+        found += [(m.start(), way) for pattern, way in ((_GROWS, "more"), (_SHRINKS, "less"))
+                  for m in [pattern.search(clause)] if m]
     polarity = None
-    if more or less:
-        first = min((m for m in (more, less) if m is not None), key=lambda m: m.start())
-        polarity = "more" if first is more else "less"
-    for start, end, subject in objects:  # "比 CNN 多": the comparative may follow the object
+    if found:
+        at, polarity = min(found)
+        if _NEGATION.search(clause[:at]):
+            polarity = "less" if polarity == "more" else "more"
+    for end, _ in objects:  # "比 CNN 多": the comparative may follow the object
         after = _AFTER_OBJECT.match(clause[end:])
         if after:
             polarity = "more" if after.group(1) in "多大" else "less"
     if polarity is None:
-        return None
-    if actors:
-        actor = actors[0][1]
-        return actor.name if polarity == "more" else _other(actor, subjects)
-    obj = objects[0][2]
-    return _other(obj, subjects) if polarity == "more" else obj.name
+        return None, topic
+    if topic is not None:
+        return (topic.name if polarity == "more" else _other(topic, subjects)), topic
+    if objects:
+        obj = objects[0][1]
+        return (_other(obj, subjects) if polarity == "more" else obj.name), topic
+    return None, topic
 
 
 def _other(subject: Subject, subjects: tuple[Subject, ...]) -> str | None:
@@ -132,8 +161,7 @@ class ClaimCheck(Check):
         if not plain(text).strip():
             return Verdict(0.0, Message.of("answer.missing", question=self.question))
         read = read_at(lines)
-        larger, conflicting = read_claim(text, self.subjects)
-        named = larger if self.relation == "larger" or larger is None else _other(self._subject(larger), self.subjects)
+        named, conflicting = read_claim(text, self.subjects, self.relation)
         measured = {s.name: sorted({getattr(m, self.measure) for m in evidence.models_of(s.model)}) for s in self.subjects}
         shown = "; ".join(f"{name} {'/'.join(number(v) for v in values) or '—'}" for name, values in measured.items())
         truths, review = self._truths(measured)
@@ -152,9 +180,6 @@ class ClaimCheck(Check):
             return Verdict(1.0, Message.of(f"claim.ok_{self.relation}", named=named), details=tuple(details))
         return Verdict(0.0, Message.of(f"claim.wrong_{self.relation}", named=named, truth=" / ".join(sorted(truths))),
                        details=tuple(details))
-
-    def _subject(self, name: str) -> Subject:
-        return next(s for s in self.subjects if s.name == name)
 
     def _truths(self, measured: Mapping[str, list[int]]) -> tuple[set[str], Message | None]:
         """The subjects the claim may name, and why a person should look (models that disagree, none built)."""

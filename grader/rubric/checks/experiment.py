@@ -121,7 +121,8 @@ class ExperimentCheck(Check):
         return all(_key(variant.values.get(name)) == _key(values.get(name)) for name in self.vary)
 
     def _differences(self, variants: list[_Variant]) -> str:
-        """"batch_size 128/64, optimizer RMSprop/Adam": the properties whose values differ, each value once."""
+        """"batch_size 128/64; optimizer RMSprop/Adam; filters": the properties whose values differ, a single
+        value's each value once, a layer property's by name (its tuples are in the details)."""
         parts = []
         for name in self.vary:
             values: list[Any] = []
@@ -129,19 +130,28 @@ class ExperimentCheck(Check):
                 if name in variant.values and _key(variant.values[name]) not in [_key(v) for v in values]:
                     values.append(variant.values[name])
             if len(values) > 1:
-                parts.append(f"{name} " + "/".join(show_value(name, v) for v in values))
+                if any(isinstance(v, tuple) and name != "augmentation" for v in values):
+                    parts.append(name)
+                else:
+                    parts.append(f"{name} " + "/".join(show_value(name, v) for v in values))
         return "; ".join(parts) or "—"
 
     def _describe(self, number: int, variant: _Variant, variants: list[_Variant]) -> Message:
-        differing = [name for name in self.vary
-                     if len({repr(_key(v.values.get(name))) for v in variants if name in v.values}) > 1]
-        names = differing or [n for n in self.vary if n in variant.values]
-        values = "; ".join(f"{name} {show_value(name, variant.values.get(name))}" for name in names
-                           if name in variant.values) or "—"
+        """The first set-up with the values that set the set-ups apart; each other one with what it changed."""
+        first = variants[0]
+        if variant is first:
+            names = [name for name in self.vary if name in variant.values and (len(variants) == 1 or len(
+                {repr(_key(v.values.get(name))) for v in variants if name in v.values}) > 1)]
+        else:
+            names = [name for name in self.vary if name in variant.values and name in first.values
+                     and _key(variant.values[name]) != _key(first.values[name])]
+        values = "; ".join(f"{name} {show_value(name, variant.values.get(name))}" for name in names) or "—"
         if variant.baseline and not variant.trainings:
             return Message.of("experiment.baseline", n=number, values=values)
         cells = ", ".join(dict.fromkeys(cell_label(t.cell) for t in variant.trainings))
         key = "experiment.variant" if variant.fresh or not self.fresh else "experiment.variant_reused"
+        if variant is not first:
+            key += "_change"
         return Message.of(key, n=number, cells=cells, runs=len(variant.trainings), values=values)
 
     def references(self) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ Spec keys (all optional except ``layers`` or a property)::
     without = ["Conv2D"]            # layer types the model must not have (nested models included)
     own_layers = true               # judge only the layers the student added to a base (transfer learning)
     pretrained = true               # built on a base whose pretrained weights the run asked for
+    trained = true                  # a training call of the model got through a batch
     input_shape = [224, 224, 3]     # per-sample shapes: no batch dimension
     output_shape = [220, 220, 64]
     total_params = 19392            # or any constraint: {min = .., max = ..}
@@ -34,6 +35,7 @@ from grader.rubric.bases import has_base, own_layers, pretrained_asked
 from grader.rubric.checks.base import Check, Evidence, Verdict
 from grader.rubric.compare import Measured, compare, describe_type, layer_value
 from grader.rubric.constraints import Constraint, show
+from grader.rubric.setup import ran
 
 MATCH_MODES = ("exact", "subsequence", "unordered", "any")
 _PROPERTIES = ("input_shape", "output_shape", "total_params", "trainable_params")
@@ -84,7 +86,7 @@ def _describe_layers(layers: tuple[LayerFacts, ...]) -> str:
 class ModelCheck(Check):
     kind: ClassVar[str] = "model"
     own_keys: ClassVar[frozenset[str]] = frozenset({"match", "layers", "compile", "partial", "without", "own_layers",
-                                                    "pretrained", *_PROPERTIES})
+                                                    "pretrained", "trained", *_PROPERTIES})
 
     match: str = "exact"
     layers: tuple[LayerSpec, ...] = ()
@@ -94,6 +96,7 @@ class ModelCheck(Check):
     without: tuple[str, ...] = ()
     own_layers: bool = False
     pretrained: bool = False
+    trained: bool = False
 
     # ------------------------------------------------------------------ evaluation
 
@@ -147,6 +150,9 @@ class ModelCheck(Check):
         if self.pretrained:
             ok = pretrained_asked(harvest) and has_base(model, harvest)
             findings.append(_Finding(ok, None if ok else Message.of("model.not_pretrained")))
+        if self.trained:
+            ok = any(t.trains and ran(t) for t in harvest.trainings_of(model.uid))
+            findings.append(_Finding(ok, None if ok else Message.of("model.not_trained", cell=_cell_label(model))))
         measured = self._measured(model)
         # "found None" and "found 0" would not tell the student why: an unbuilt model says it once, with the fix
         unknown = [m.name for m in measured if not m.ok and not model.built and m.name in _NEED_BUILD]
@@ -326,11 +332,12 @@ class ModelCheck(Check):
                             hint='e.g. without = ["Conv2D", "SeparableConv2D"]')
         without = tuple(_layer_type(t, f"{where}.without").value for t in without)
         flags = {}
-        for key in ("partial", "own_layers", "pretrained"):
+        for key in ("partial", "own_layers", "pretrained", "trained"):
             flags[key] = table.get(key, False)
             if not isinstance(flags[key], bool):
                 raise SpecError(f"{key} must be true or false", where=f"{where}.{key}")
-        if not layers and not properties and not compile_ and not without and not flags["pretrained"]:
+        if not layers and not properties and not compile_ and not without and not flags["pretrained"] \
+                and not flags["trained"]:
             raise SpecError("a model check needs layers, a property or compile settings to check",
                             where=where, hint="add e.g. layers = [...] or output_shape = [...]")
         if match == "any" and not layers:
@@ -346,7 +353,7 @@ class ModelCheck(Check):
             table["compile"] = {k: c.to_spec() for k, c in self.compile.items()}
         if self.without:
             table["without"] = list(self.without)
-        for key in ("partial", "own_layers", "pretrained"):
+        for key in ("partial", "own_layers", "pretrained", "trained"):
             if getattr(self, key):
                 table[key] = True
         return table
