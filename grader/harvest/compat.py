@@ -367,7 +367,7 @@ def _weights_methods(keras, save, load):
 
         for name in ("save_format", "options"):
             kwargs.pop(name, None)
-        _adapted(f"save_weights('{os.path.basename(str(filepath))}')", "HDF5 weights file")
+        _adapted(f"save_weights('{os.path.basename(str(filepath))}')", "that file name, in HDF5")
         with h5py.File(str(filepath), "w") as f:
             legacy_h5_format.save_weights_to_hdf5_group(f, self)
 
@@ -380,7 +380,7 @@ def _weights_methods(keras, save, load):
             import h5py
 
             if h5py.is_hdf5(path):
-                _adapted(f"load_weights('{os.path.basename(path)}')", "HDF5 weights file")
+                _adapted(f"load_weights('{os.path.basename(path)}')", "that file name, in HDF5")
                 by_name, skip = kwargs.get("by_name", False), kwargs.get("skip_mismatch", False)
                 with h5py.File(path, "r") as f:
                     if by_name:
@@ -599,7 +599,7 @@ def _install_callbacks(keras):
             return checkpoint_init(self, filepath, *args, **kwargs)
         # Keras 2 wrote HDF5 under any name; Keras 3 checks the suffix here, then saves through
         # save_weights/save, which take any name above (save) or by their own legacy path (.hdf5).
-        _adapted(f"ModelCheckpoint('{os.path.basename(path)}')", "HDF5 file")
+        _adapted(f"ModelCheckpoint('{os.path.basename(path)}')", "that file name, in HDF5")
         checkpoint_init(self, path + (".weights.h5" if weights_only else ".h5"), *args, **kwargs)
         self.filepath = path
 
