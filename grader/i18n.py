@@ -125,6 +125,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "shim.keras2": {"en": "`{old}` is Keras 2: run as `{new}`", "zh-TW": "`{old}` 是 Keras 2 的寫法：以 `{new}` 執行"},
     "shim.keras2_ignored": {"en": "`{old}` is Keras 2 and has no Keras 3 counterpart: ignored",
                             "zh-TW": "`{old}` 是 Keras 2 的寫法，Keras 3 沒有對應的設定：略過"},
+    "shim.tensorboard_off": {"en": "TensorBoard logs are not written here (no TensorBoard server): the callback "
+                                    "ran and recorded nothing",
+                              "zh-TW": "這裡不寫 TensorBoard 紀錄（沒有 TensorBoard 伺服器）：callback 有執行但不記錄任何東西"},
     "shim.pretrained_untrained": {
         "en": "pretrained weights {file} need a download (there is no network here): the model was built with "
               "untrained weights; the checks read what was built and how it was trained",

@@ -40,6 +40,7 @@ import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import math
 import os
 import re
@@ -54,6 +55,7 @@ _OPTIMIZERS = ("SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam
 _LAYER_MODULES = ("core", "convolutional", "pooling", "normalization", "advanced_activations", "merge", "recurrent",
                   "embeddings", "wrappers", "noise", "local", "convolutional_recurrent", "normalization_v2",
                   "cudnn_recurrent", "dense_attention")
+_TENSORBOARD_KERAS2 = ("batch_size", "write_grads", "embeddings_layer_names", "embeddings_data")
 _TF_PYTHON_KERAS = re.compile(r"^(\s*(?:from|import)\s+)tensorflow\.python\.keras\b")
 
 
@@ -436,6 +438,30 @@ def _install_model(keras):
 
         setattr(keras.Sequential, name, property(get))
 
+    # Layer names with "/": tf.keras 2 took them (as name scopes), Keras 3 refuses them.
+    from keras.src.ops.operation import Operation
+
+    operation_init = Operation.__dict__["__init__"]
+
+    @functools.wraps(operation_init)
+    def operation_init_any_name(self, name=None, *args, **kwargs):
+        if isinstance(name, str) and "/" in name:
+            _adapted("'/' in a layer's name", "'_'")
+            name = name.replace("/", "_")
+        return operation_init(self, name, *args, **kwargs)
+
+    Operation.__init__ = operation_init_any_name
+
+    # x.get_shape(): Keras 2's tensors were TensorFlow's; Keras 3's symbolic ones have .shape only.
+    if not hasattr(keras.KerasTensor, "get_shape"):
+        def get_shape(self):
+            import tensorflow as tf
+
+            _adapted("tensor.get_shape()", "tensor.shape")
+            return tf.TensorShape(self.shape)
+
+        keras.KerasTensor.get_shape = get_shape
+
     # Model(input=..., output=...): Keras 2.0 took the singular names. __new__ picks the class, __init__ builds.
     genuine_new = model.__dict__["__new__"]
 
@@ -583,6 +609,27 @@ def _install_callbacks(keras):
             self.min_delta *= -1
 
     MonitorCallback._set_monitor_op = _set_monitor_op
+
+    board = keras.callbacks.TensorBoard
+    board_init = board.__dict__["__init__"]
+
+    writes = importlib.util.find_spec("tensorboard") is not None
+
+    @functools.wraps(board_init)
+    def board_init_keras2(self, *args, **kwargs):
+        for name in _TENSORBOARD_KERAS2:
+            if name in kwargs:
+                kwargs.pop(name)
+                _ignored(f"TensorBoard({name}=...)")
+        if not writes:
+            _note("tensorboard_off")
+        return board_init(self, *args, **kwargs)
+
+    board.__init__ = board_init_keras2
+    if not writes:  # its logs need the tensorboard package, which a course's environment had: the callback stays,
+        for name in dir(keras.callbacks.Callback):  # and records nothing (the grader runs no TensorBoard server)
+            if name.startswith("on_") and name in vars(board):
+                setattr(board, name, getattr(keras.callbacks.Callback, name))
 
     checkpoint = keras.callbacks.ModelCheckpoint
     checkpoint_init = checkpoint.__dict__["__init__"]

@@ -369,6 +369,20 @@ def _install_colab_magics():
 
     shell.register_magic_function(tensorflow_version, "line", "tensorflow_version")
 
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:  # %load_ext tensorboard, %tensorboard --logdir logs
+        manager, load = shell.extension_manager, shell.extension_manager.load_extension
+
+        def load_extension(module_str):
+            if module_str != "tensorboard":
+                return load(module_str)
+            _note("tensorboard_off")
+            shell.register_magic_function(lambda line: None, "line", "tensorboard")
+            return None
+
+        manager.load_extension = load_extension
+
 
 def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None, training_batch=None):
     """Install the shims. Needs Keras imported already (the probe's ``install`` does that)."""

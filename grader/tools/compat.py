@@ -41,7 +41,7 @@ from grader.submission import load_submission
 KERAS2_ERRORS = re.compile("|".join([
     r"^(ModuleNotFoundError|ImportError): .*\b(keras|tensorflow\.python\.keras)\b",
     r"^AttributeError: .*has no attribute '(fit_generator|evaluate_generator|predict_generator|predict_classes"
-    r"|predict_proba|lr)'",
+    r"|predict_proba|lr|get_shape)'",
     r"^AttributeError: module '(keras|tensorflow)[\w.]*' has no attribute",
     r"^AttributeError: The layer \w+ has never been called and thus has no defined (input|output)",
     r"^ValueError: Argument\(s\) not recognized: \{'(lr|decay)'",
@@ -49,7 +49,8 @@ KERAS2_ERRORS = re.compile("|".join([
     r"^ValueError: Unrecognized keyword arguments passed to \w+: \{'(input|output)'",
     r"^ValueError: \w+ callback received monitor=\w*acc",
     r"^TypeError: .*unexpected keyword argument '(nb_epoch|samples_per_epoch|nb_val_samples|workers"
-    r"|use_multiprocessing|max_queue_size|lr|input|output|period)'",
+    r"|use_multiprocessing|max_queue_size|lr|input|output|period|write_grads|embeddings_layer_names"
+    r"|embeddings_data)'",
     r"^TypeError: 'float' object cannot be interpreted as an integer",
     r"^KeyError: '(val_)?acc(uracy)?'",
 ]))

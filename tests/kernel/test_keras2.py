@@ -71,6 +71,17 @@ again.load_weights('weights.h5')
 loss, accuracy = again.evaluate_generator(augment.flow(x, y, batch_size=32), 2)
 """
 
+OTHERS = """
+from keras.layers import Input
+from keras.callbacks import TensorBoard
+inputs = Input(shape=(8, 8, 3))
+assert inputs.get_shape()[-1] == 3
+hidden = Conv2D(2, 3, name='block1/conv')(inputs)
+named = Model(inputs=inputs, outputs=Dense(3, activation='softmax')(Flatten()(hidden)))
+named.compile('sgd', 'categorical_crossentropy')
+named.fit(x, y, batch_size=32, epochs=2, callbacks=[TensorBoard(log_dir='logs', write_grads=True)])
+"""
+
 
 def run(tmp_path, cells, shims=BUDGET, cell_timeout=60.0):
     path = tmp_path / "homework.ipynb"
@@ -85,30 +96,32 @@ def adapted(outcome):
 
 @pytest.fixture(scope="module")
 def keras2_run(tmp_path_factory):
-    return run(tmp_path_factory.mktemp("keras2"), [IMPORTS, GENERATOR, FLOW])
+    return run(tmp_path_factory.mktemp("keras2"), [IMPORTS, GENERATOR, FLOW, OTHERS])
 
 
 def test_a_keras2_notebook_runs_and_says_what_was_adapted(keras2_run):
     outcome = keras2_run
     assert outcome.status == Status.GRADED, outcome.message
-    assert [c.state for c in outcome.cells] == [CellState.OK] * 3, [(c.error_name, c.error_value)
+    assert [c.state for c in outcome.cells] == [CellState.OK] * 4, [(c.error_name, c.error_value)
                                                                     for c in outcome.cells]
     assert {"keras.preprocessing.image.ImageDataGenerator", "keras.utils.np_utils", "keras.layers.core",
             "keras.layers.convolutional", "keras.optimizers.rmsprop", "keras.backend.set_image_dim_ordering",
             "tf.Session", "tf.ConfigProto", "keras.backend.set_session", "lr=", "decay=", "fit_generator",
             "workers", "'acc'", "monitor='val_acc'", "ModelCheckpoint('best.hdf5')", "Sequential.input",
             "Model(input=...)", "nb_epoch", "steps_per_epoch=3.0", "predict_classes", "save_weights('weights.h5')",
-            "evaluate_generator", "keras.backend.eval", "optimizer.lr"} <= adapted(outcome)
+            "evaluate_generator", "keras.backend.eval", "optimizer.lr", "tensor.get_shape()", "'/' in a layer's name",
+            "TensorBoard(write_grads=...)"} <= adapted(outcome)
     models = outcome.harvest.models
-    assert [m.keras_type for m in models] == ["Sequential", "Functional"]  # genuine Keras 3 objects
+    assert [m.keras_type for m in models] == ["Sequential", "Functional", "Functional"]  # genuine Keras 3 objects
     assert models[1].compile.optimizer == "RMSprop"
 
 
 def test_training_facts_field_by_field(keras2_run):
     harvest = keras2_run.harvest
     assert [(t.method, t.cell, t.model) for t in harvest.trainings] == [
-        ("fit_generator", 1, 1), ("fit_generator", 2, 2), ("predict", 2, 2), ("evaluate_generator", 2, 2)]
-    first, flow, predict, evaluate = harvest.trainings
+        ("fit_generator", 1, 1), ("fit_generator", 2, 2), ("predict", 2, 2), ("evaluate_generator", 2, 2),
+        ("fit", 3, 3)]
+    first, flow, predict, evaluate, logged = harvest.trainings
 
     assert first.args["steps_per_epoch"] == 3 and first.args["epochs"] == 7  # positional, as Keras 2 took them
     assert first.args["validation_data"] is True and first.args["class_weight"] is False
@@ -143,6 +156,9 @@ def test_training_facts_field_by_field(keras2_run):
 
     assert predict.data.kind == "arrays" and predict.ran.steps == 1  # predict_classes predicts
     assert evaluate.args["steps"] == 2 and evaluate.data.kind == "flow" and evaluate.ran.steps == 1
+    board, = logged.callbacks
+    assert (board.keras_type, board.config["log_dir"]) == ("TensorBoard", "logs")
+    assert (logged.args["batch_size"], logged.asked.epochs, logged.asked.steps_per_epoch) == (32, 2, 3)
 
 
 FAKE = """
