@@ -185,6 +185,9 @@ def _install_modules(keras):
                           "Iterator", "apply_affine_transform", "random_rotation", "random_shift", "random_zoom",
                           "random_shear", "random_brightness", "random_channel_shift")}
     optimizers = {name.lower(): (getattr(keras.optimizers, name), f"keras.optimizers.{name}") for name in _OPTIMIZERS}
+    moved = {"keras.layers": {"Sequential": (keras.Sequential, "keras.models.Sequential"),
+                              "Model": (keras.Model, "keras.models.Model")},
+             "keras.models": {"Input": (keras.Input, "keras.layers.Input")}}
     tf_keras = sys.modules.get("keras._tf_keras.keras")
     for root in (keras, tf_keras):
         if root is None:
@@ -193,6 +196,8 @@ def _install_modules(keras):
         _extend(root.optimizers, optimizers, "keras.optimizers")
         _extend(root.backend, {name: (value, new) for name, (value, new) in _backend_names(keras).items()},
                 "keras.backend")
+        for where, names in moved.items():
+            _extend(getattr(root, where.split(".")[1]), names, where)
 
 
 # --------------------------------------------------------------------------- keras.backend and tf.compat.v1
@@ -470,11 +475,7 @@ def _install_model(keras):
 
     model.__new__ = staticmethod(functools.wraps(genuine_new)(__new__))
     for cls in (model, Functional):
-        init = cls.__dict__["__init__"]
-        wrapped = functools.wraps(init)(lambda self, *args, _init=init, **kwargs: _init(self, *args,
-                                                                                         **_inputs_outputs(kwargs)))
-        wrapped.__signature__ = getattr(init, "__signature__", None) or _signature(init)
-        cls.__init__ = wrapped
+        cls.__init__ = _singular_names(cls.__dict__["__init__"])
 
 
 def _built_for_another(optimizer, model):
@@ -486,10 +487,16 @@ def _built_for_another(optimizer, model):
     return theirs != ours
 
 
-def _signature(function):
+def _singular_names(init):
+    """``__init__`` taking Keras 2.0's ``input=``/``output=``; Keras reads its signature, so it keeps the genuine one."""
     import inspect
 
-    return inspect.signature(function)
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        return init(self, *args, **_inputs_outputs(kwargs))
+
+    __init__.__signature__ = inspect.signature(init)
+    return __init__
 
 
 def _inputs_outputs(kwargs):

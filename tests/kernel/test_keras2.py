@@ -72,7 +72,9 @@ loss, accuracy = again.evaluate_generator(augment.flow(x, y, batch_size=32), 2)
 """
 
 OTHERS = """
-from keras.layers import Input
+from keras.layers import Sequential as Stack  # Keras 2 names found where students looked for them
+from keras.models import Input
+assert Stack is keras.Sequential
 from keras.callbacks import TensorBoard
 inputs = Input(shape=(8, 8, 3))
 assert inputs.get_shape()[-1] == 3
@@ -110,7 +112,7 @@ def test_a_keras2_notebook_runs_and_says_what_was_adapted(keras2_run):
             "workers", "'acc'", "monitor='val_acc'", "ModelCheckpoint('best.hdf5')", "Sequential.input",
             "Model(input=...)", "nb_epoch", "steps_per_epoch=3.0", "predict_classes", "save_weights('weights.h5')",
             "evaluate_generator", "keras.backend.eval", "optimizer.lr", "tensor.get_shape()", "'/' in a layer's name",
-            "TensorBoard(write_grads=...)"} <= adapted(outcome)
+            "TensorBoard(write_grads=...)", "keras.layers.Sequential", "keras.models.Input"} <= adapted(outcome)
     models = outcome.harvest.models
     assert [m.keras_type for m in models] == ["Sequential", "Functional", "Functional"]  # genuine Keras 3 objects
     assert models[1].compile.optimizer == "RMSprop"
