@@ -54,14 +54,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "the model is not built on a pretrained model (keras.applications with weights='imagenet')",
         "zh-TW": "模型不是建立在預訓練模型之上（keras.applications 且 weights='imagenet'）"},
     # a training call in the student's terms (grader/rubric/describe.py)
-    "source.generator": {"en": "the generator {function}()", "zh-TW": "generator {function}()"},
-    "source.flow": {"en": "an ImageDataGenerator {method} (batch {batch})",
-                    "zh-TW": "ImageDataGenerator 的 {method}（batch {batch}）"},
-    "source.arrays": {"en": "arrays ({samples} samples)", "zh-TW": "陣列（{samples} 筆資料）"},
-    "source.sequence": {"en": "the Sequence {name}", "zh-TW": "Sequence {name}"},
-    "source.dataset": {"en": "a tf.data.Dataset ({name})", "zh-TW": "tf.data.Dataset（{name}）"},
-    "source.none": {"en": "no data", "zh-TW": "沒有資料"},
-    "source.other": {"en": "a {name}, which Keras does not read as data", "zh-TW": "{name}，Keras 不會把它當成資料讀取"},
     "kind.arrays": {"en": "arrays", "zh-TW": "陣列"},
     "kind.generator": {"en": "a Python generator you wrote", "zh-TW": "你自己寫的 Python generator"},
     "kind.sequence": {"en": "a keras.utils.Sequence", "zh-TW": "keras.utils.Sequence"},
@@ -75,7 +67,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "kind.other": {"en": "another object", "zh-TW": "其他物件"},
     "kind.stream": {"en": "a generator, Sequence or ImageDataGenerator flow",
                     "zh-TW": "generator、Sequence 或 ImageDataGenerator 的 flow"},
-    "kind.either": {"en": "{first} or {rest}", "zh-TW": "{first}或{rest}"},
+    "kind.either": {"en": "{first} or {rest}", "zh-TW": "{first} 或 {rest}"},
     "describe.call": {"en": "{method} in cell {cell} on {source}: {args}",
                       "zh-TW": "第 {cell} 格的 {method}，資料來源：{source}；參數：{args}"},
     "describe.callbacks": {"en": "callbacks: {callbacks}", "zh-TW": "callbacks：{callbacks}"},
@@ -89,10 +81,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "an ImageDataGenerator with random transforms is set up",
         "zh-TW": "已設定含隨機轉換的 ImageDataGenerator"},
     "training.data": {"en": "{method} in cell {cell} was fed {found}, not {expected}",
-                      "zh-TW": "第 {cell} 格的 {method} 用的資料是{found}，不是{expected}"},
+                      "zh-TW": "第 {cell} 格的 {method} 用的資料是 {found}，不是{expected}"},
     "training.not_ran": {"en": "{method} in cell {cell} stopped before its first batch ({error})",
                          "zh-TW": "第 {cell} 格的 {method} 在第一個 batch 之前就停止了（{error}）"},
-    "training.no_augmentation": {
+    "training.not_augmented": {
         "en": "the batches of {method} in cell {cell} came from no ImageDataGenerator with a random transform "
               "(rotation, shift, flip, zoom, shear...; rescale alone is none)",
         "zh-TW": "第 {cell} 格的 {method} 所用的 batch 不是來自含隨機轉換的 ImageDataGenerator"
@@ -302,12 +294,36 @@ CATALOG: dict[str, dict[str, str]] = {
     "shim.keras2": {"en": "`{old}` is Keras 2: run as `{new}`", "zh-TW": "`{old}` 是 Keras 2 的寫法：以 `{new}` 執行"},
     "shim.keras2_ignored": {"en": "`{old}` is Keras 2 and has no Keras 3 counterpart: ignored",
                             "zh-TW": "`{old}` 是 Keras 2 的寫法，Keras 3 沒有對應的設定：略過"},
+    "shim.tensorboard_off": {"en": "TensorBoard logs are not written here (no TensorBoard server): the callback "
+                                    "ran and recorded nothing",
+                              "zh-TW": "這裡不寫 TensorBoard 紀錄（沒有 TensorBoard 伺服器）：callback 有執行但不記錄任何東西"},
     "shim.pretrained_untrained": {
         "en": "pretrained weights {file} need a download (there is no network here): the model was built with "
               "untrained weights; the checks read what was built and how it was trained",
         "zh-TW": "預訓練權重 {file} 需要下載（這裡沒有網路）：模型以未訓練的權重建立；評分只看建立的模型與訓練方式"},
     "shim.pretrained_local": {"en": "pretrained weights {file} were loaded from the grader's local copy",
                               "zh-TW": "預訓練權重 {file} 由評分程式的本機副本載入"},
+    # how models were trained (the reports' details; facts from grader/harvest/training.py)
+    "training.call": {"en": "cell {cell}, {method}() of model #{model}: {source}",
+                      "zh-TW": "第 {cell} 格，模型 #{model} 的 {method}()：{source}"},
+    "training.source.arrays": {"en": "arrays of {samples} samples", "zh-TW": "{samples} 筆資料的陣列"},
+    "training.source.generator": {"en": "Python generator {function}", "zh-TW": "Python generator {function}"},
+    "training.source.flow": {"en": "ImageDataGenerator #{generator} {kind} in batches of {batch}",
+                             "zh-TW": "ImageDataGenerator #{generator} 的 {kind}，每批 {batch} 筆"},
+    "training.source.sequence": {"en": "Sequence {name}", "zh-TW": "Sequence {name}"},
+    "training.source.dataset": {"en": "tf.data.Dataset", "zh-TW": "tf.data.Dataset"},
+    "training.source.none": {"en": "no data", "zh-TW": "沒有資料"},
+    "training.source.other": {"en": "a {name}", "zh-TW": "{name} 物件"},
+    "training.first_batch": {"en": "first batch x {x}, y {y}", "zh-TW": "第一批 x {x}，y {y}"},
+    "training.callbacks": {"en": "callbacks {callbacks}", "zh-TW": "callbacks：{callbacks}"},
+    "training.optimizer": {"en": "{name}, learning rate {rate}", "zh-TW": "{name}，學習率 {rate}"},
+    "training.steps": {"en": "asked {epochs} epoch(s) of {steps} step(s), ran {ran_epochs} epoch(s), {ran_steps} step(s)",
+                       "zh-TW": "要求 {epochs} 個 epoch、每個 {steps} 步，實際執行 {ran_epochs} 個 epoch、{ran_steps} 步"},
+    "training.batches": {"en": "asked {steps} step(s), ran {ran_steps}", "zh-TW": "要求 {steps} 步，實際執行 {ran_steps} 步"},
+    "training.error": {"en": "raised {error}", "zh-TW": "發生 {error}"},
+    "training.generator": {"en": "ImageDataGenerator #{generator} (cell {cell}): {settings}",
+                           "zh-TW": "ImageDataGenerator #{generator}（第 {cell} 格）：{settings}"},
+    "training.no_augmentation": {"en": "no random augmentation", "zh-TW": "沒有隨機的資料增強"},
     # why a file cannot be graded at all (grader/submission/loader.py), and what to do about it
     "invalid.no_file": {"en": "no such file", "zh-TW": "找不到這個檔案"},
     "invalid.zip": {"en": "a zip archive is not a notebook", "zh-TW": "zip 壓縮檔不是筆記本"},

@@ -40,6 +40,7 @@ import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import math
 import os
 import re
@@ -54,6 +55,7 @@ _OPTIMIZERS = ("SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam
 _LAYER_MODULES = ("core", "convolutional", "pooling", "normalization", "advanced_activations", "merge", "recurrent",
                   "embeddings", "wrappers", "noise", "local", "convolutional_recurrent", "normalization_v2",
                   "cudnn_recurrent", "dense_attention")
+_TENSORBOARD_KERAS2 = ("batch_size", "write_grads", "embeddings_layer_names", "embeddings_data")
 _TF_PYTHON_KERAS = re.compile(r"^(\s*(?:from|import)\s+)tensorflow\.python\.keras\b")
 
 
@@ -183,6 +185,9 @@ def _install_modules(keras):
                           "Iterator", "apply_affine_transform", "random_rotation", "random_shift", "random_zoom",
                           "random_shear", "random_brightness", "random_channel_shift")}
     optimizers = {name.lower(): (getattr(keras.optimizers, name), f"keras.optimizers.{name}") for name in _OPTIMIZERS}
+    moved = {"keras.layers": {"Sequential": (keras.Sequential, "keras.models.Sequential"),
+                              "Model": (keras.Model, "keras.models.Model")},
+             "keras.models": {"Input": (keras.Input, "keras.layers.Input")}}
     tf_keras = sys.modules.get("keras._tf_keras.keras")
     for root in (keras, tf_keras):
         if root is None:
@@ -191,6 +196,8 @@ def _install_modules(keras):
         _extend(root.optimizers, optimizers, "keras.optimizers")
         _extend(root.backend, {name: (value, new) for name, (value, new) in _backend_names(keras).items()},
                 "keras.backend")
+        for where, names in moved.items():
+            _extend(getattr(root, where.split(".")[1]), names, where)
 
 
 # --------------------------------------------------------------------------- keras.backend and tf.compat.v1
@@ -367,7 +374,7 @@ def _weights_methods(keras, save, load):
 
         for name in ("save_format", "options"):
             kwargs.pop(name, None)
-        _adapted(f"save_weights('{os.path.basename(str(filepath))}')", "HDF5 weights file")
+        _adapted(f"save_weights('{os.path.basename(str(filepath))}')", "that file name, in HDF5")
         with h5py.File(str(filepath), "w") as f:
             legacy_h5_format.save_weights_to_hdf5_group(f, self)
 
@@ -380,7 +387,7 @@ def _weights_methods(keras, save, load):
             import h5py
 
             if h5py.is_hdf5(path):
-                _adapted(f"load_weights('{os.path.basename(path)}')", "HDF5 weights file")
+                _adapted(f"load_weights('{os.path.basename(path)}')", "that file name, in HDF5")
                 by_name, skip = kwargs.get("by_name", False), kwargs.get("skip_mismatch", False)
                 with h5py.File(path, "r") as f:
                     if by_name:
@@ -436,6 +443,30 @@ def _install_model(keras):
 
         setattr(keras.Sequential, name, property(get))
 
+    # Layer names with "/": tf.keras 2 took them (as name scopes), Keras 3 refuses them.
+    from keras.src.ops.operation import Operation
+
+    operation_init = Operation.__dict__["__init__"]
+
+    @functools.wraps(operation_init)
+    def operation_init_any_name(self, name=None, *args, **kwargs):
+        if isinstance(name, str) and "/" in name:
+            _adapted("'/' in a layer's name", "'_'")
+            name = name.replace("/", "_")
+        return operation_init(self, name, *args, **kwargs)
+
+    Operation.__init__ = operation_init_any_name
+
+    # x.get_shape(): Keras 2's tensors were TensorFlow's; Keras 3's symbolic ones have .shape only.
+    if not hasattr(keras.KerasTensor, "get_shape"):
+        def get_shape(self):
+            import tensorflow as tf
+
+            _adapted("tensor.get_shape()", "tensor.shape")
+            return tf.TensorShape(self.shape)
+
+        keras.KerasTensor.get_shape = get_shape
+
     # Model(input=..., output=...): Keras 2.0 took the singular names. __new__ picks the class, __init__ builds.
     genuine_new = model.__dict__["__new__"]
 
@@ -444,11 +475,7 @@ def _install_model(keras):
 
     model.__new__ = staticmethod(functools.wraps(genuine_new)(__new__))
     for cls in (model, Functional):
-        init = cls.__dict__["__init__"]
-        wrapped = functools.wraps(init)(lambda self, *args, _init=init, **kwargs: _init(self, *args,
-                                                                                         **_inputs_outputs(kwargs)))
-        wrapped.__signature__ = getattr(init, "__signature__", None) or _signature(init)
-        cls.__init__ = wrapped
+        cls.__init__ = _singular_names(cls.__dict__["__init__"])
 
 
 def _built_for_another(optimizer, model):
@@ -460,10 +487,16 @@ def _built_for_another(optimizer, model):
     return theirs != ours
 
 
-def _signature(function):
+def _singular_names(init):
+    """``__init__`` taking Keras 2.0's ``input=``/``output=``; Keras reads its signature, so it keeps the genuine one."""
     import inspect
 
-    return inspect.signature(function)
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        return init(self, *args, **_inputs_outputs(kwargs))
+
+    __init__.__signature__ = inspect.signature(init)
+    return __init__
 
 
 def _inputs_outputs(kwargs):
@@ -584,6 +617,27 @@ def _install_callbacks(keras):
 
     MonitorCallback._set_monitor_op = _set_monitor_op
 
+    board = keras.callbacks.TensorBoard
+    board_init = board.__dict__["__init__"]
+
+    writes = importlib.util.find_spec("tensorboard") is not None
+
+    @functools.wraps(board_init)
+    def board_init_keras2(self, *args, **kwargs):
+        for name in _TENSORBOARD_KERAS2:
+            if name in kwargs:
+                kwargs.pop(name)
+                _ignored(f"TensorBoard({name}=...)")
+        if not writes:
+            _note("tensorboard_off")
+        return board_init(self, *args, **kwargs)
+
+    board.__init__ = board_init_keras2
+    if not writes:  # its logs need the tensorboard package, which a course's environment had: the callback stays,
+        for name in dir(keras.callbacks.Callback):  # and records nothing (the grader runs no TensorBoard server)
+            if name.startswith("on_") and name in vars(board):
+                setattr(board, name, getattr(keras.callbacks.Callback, name))
+
     checkpoint = keras.callbacks.ModelCheckpoint
     checkpoint_init = checkpoint.__dict__["__init__"]
 
@@ -599,7 +653,7 @@ def _install_callbacks(keras):
             return checkpoint_init(self, filepath, *args, **kwargs)
         # Keras 2 wrote HDF5 under any name; Keras 3 checks the suffix here, then saves through
         # save_weights/save, which take any name above (save) or by their own legacy path (.hdf5).
-        _adapted(f"ModelCheckpoint('{os.path.basename(path)}')", "HDF5 file")
+        _adapted(f"ModelCheckpoint('{os.path.basename(path)}')", "that file name, in HDF5")
         checkpoint_init(self, path + (".weights.h5" if weights_only else ".h5"), *args, **kwargs)
         self.filepath = path
 

@@ -27,16 +27,23 @@ def where(training: TrainingFacts) -> dict[str, str]:
 
 
 def source(data: DataSourceFacts) -> Message:
-    """What fed a call: "the generator my_generator()", "an ImageDataGenerator flow (batch 32)", "arrays"."""
+    """What fed a call, in the words of the reports' training lines: "Python generator my_generator"."""
     if data.kind == "generator":
-        return Message.of("source.generator", function=data.function or "?")
+        return Message.of("training.source.generator", function=data.function or "?")
     if data.is_flow:
-        return Message.of("source.flow", method=data.kind, batch="?" if data.batch_size is None else data.batch_size)
+        return Message.of("training.source.flow", generator=_unknown(data.image_data_generator), kind=data.kind,
+                          batch=_unknown(data.batch_size))
     if data.kind == "arrays":
-        return Message.of("source.arrays", samples="?" if data.samples is None else number(data.samples))
-    if data.kind in ("sequence", "dataset", "none"):
-        return Message.of(f"source.{data.kind}", name=data.class_name)
-    return Message.of("source.other", name=data.class_name)
+        return Message.of("training.source.arrays", samples=_unknown(data.samples))
+    if data.kind == "sequence":
+        return Message.of("training.source.sequence", name=data.class_name or "?")
+    if data.kind in ("dataset", "none"):
+        return Message.of(f"training.source.{data.kind}")
+    return Message.of("training.source.other", name=data.class_name or "?")
+
+
+def _unknown(value: int | None) -> str:
+    return "?" if value is None else number(value)
 
 
 def kinds(names: tuple[str, ...]) -> Message:

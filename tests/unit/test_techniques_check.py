@@ -71,7 +71,7 @@ def test_each_technique_earns_its_points_up_to_the_checks(tmp_path):
     assert shown[0] == ("✗ augmentation: the batches of fit in cell 6 came from no ImageDataGenerator with a random "
                         "transform (rotation, shift, flip, zoom, shear...; rescale alone is none). "
                         "Train on an ImageDataGenerator flow.")
-    assert shown[3] == "✓ a test accuracy: evaluate in cell 10 on arrays (50,000 samples)"
+    assert shown[3] == "✓ a test accuracy: evaluate in cell 10 on arrays of 50,000 samples"
     three = graded(tmp_path, run([cnn(1)], [fit(1, flow(1), callbacks=[callback("ModelCheckpoint")]), evaluate(1)],
                                  [idg(1, horizontal_flip=True)])).checks[0]
     assert (three.points, len([i for i in three.items if i.passed])) == (2.0, 4)  # capped at the check's 2 points

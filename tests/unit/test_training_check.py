@@ -30,12 +30,13 @@ def test_a_generator_the_student_wrote_passes_and_arrays_are_named_as_what_fed_t
     check = make("training", data=["generator", "sequence"])
     ok = judge(check, run([cnn(1)], [fit(1, generator("my_batches"), method="fit_generator", steps_per_epoch=390)]))
     assert ok.fraction == 1.0
-    assert text(ok) == "fit_generator in cell 6 on the generator my_batches()"
+    assert text(ok) == "fit_generator in cell 6 on Python generator my_batches"
     wrong = judge(check, run([cnn(1)], [fit(1, arrays())]))
     assert wrong.fraction == 0.0
-    assert text(wrong) == ("fit in cell 6 was fed arrays (50,000 samples), not a Python generator you wrote "
+    assert text(wrong) == ("fit in cell 6 was fed arrays of 50,000 samples, not a Python generator you wrote "
                            "or a keras.utils.Sequence")
-    assert wrong.message.render("zh-TW").startswith("第 6 格的 fit 用的資料是陣列")
+    assert wrong.message.render("zh-TW") == ("第 6 格的 fit 用的資料是 50,000 筆資料的陣列，不是你自己寫的 Python "
+                                             "generator 或 keras.utils.Sequence")
 
 
 def test_no_call_at_all_says_so():
@@ -134,7 +135,7 @@ def test_the_closest_call_is_described_with_its_setup():
     verdict = judge(check, run([cnn(1)], [fit(1, arrays()), fit(1, generator("gen"), cell=7, steps_per_epoch=390)]))
     assert text(verdict) == "fit in cell 8 was given no callbacks (callbacks=[...])"
     details = [d.render("en") for d in verdict.details]
-    assert "fit in cell 8 on the generator gen(): epochs=10, steps_per_epoch=390" in details
+    assert "fit in cell 8 on Python generator gen: epochs=10, steps_per_epoch=390" in details
     assert "first batch the model received: x (128, 32, 32, 3) float32 [0, 1]; y (128, 10) float32" in details
 
 

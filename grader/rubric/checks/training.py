@@ -143,7 +143,7 @@ class TrainingCheck(Check):
                 "training.not_ran", **at, error=training.error or "?")))
         if self.augmentation:
             ok = augmented(training, harvest) or (self.augmentation == "configured" and self._configured(evidence))
-            findings.append(_Finding(ok, None if ok else Message.of("training.no_augmentation", **at)))
+            findings.append(_Finding(ok, None if ok else Message.of("training.not_augmented", **at)))
         for name, constraint in self.args.items():
             if name == "validation_steps" and not validation_is_stream(training):
                 continue  # only a stream's validation needs a number of steps
