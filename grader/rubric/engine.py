@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from grader.execute.outcome import CellState, ExecutionOutcome, Status
 from grader.i18n import Message
 from grader.rubric.answers.segment import locate_answers
+from grader.rubric.answers.sheet import AnswerSheet
 from grader.rubric.checks import Evidence
-from grader.rubric.result import CheckResult, GradeResult
+from grader.rubric.result import CheckResult, GradeResult, Quote
 from grader.rubric.spec import Exercise
 from grader.submission.model import Submission
-from grader.submission.prose import prose_lines
+from grader.submission.prose import code_lines, prose_lines
 
 
 def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionOutcome,
           submission_name: str | None = None) -> GradeResult:
     """Judge every check. A submission that could not be loaded (``None``) scores zero everywhere."""
-    answers = {}
+    answers = AnswerSheet({})
     if submission is not None and exercise.answers is not None:
-        answers = locate_answers(prose_lines(submission), exercise.answers.fingerprints, exercise.answers.questions)
+        answers = locate_answers(prose_lines(submission), exercise.answers.fingerprints, exercise.answers.questions,
+                                 code_lines(submission))
     evidence = Evidence(harvest=outcome.harvest, answers=answers, outcome=outcome)
     results = []
     for check in exercise.checks:
@@ -30,10 +34,20 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
             message, details = Message.literal(custom), (verdict.message, *verdict.details)
         results.append(CheckResult(id=check.id, title=check.title, points=round(check.points * fraction, 4),
                                    max_points=check.points, message=message, details=details,
-                                   hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden))
+                                   hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden,
+                                   evidence=_in_file(verdict.evidence, submission),
+                                   evidence_missing=verdict.evidence_missing, review=verdict.review))
     name = submission_name or (str(submission.path) if submission is not None else "?")
     return GradeResult(exercise=exercise.id, submission=name, checks=tuple(results), outcome=outcome,
                        notes=tuple(run_notes(outcome, submission)))
+
+
+def _in_file(quote: Quote | None, submission: Submission | None) -> Quote | None:
+    """A script's quote also names the line of the file (its cells are ``# %%`` parts the student never sees)."""
+    if quote is None or submission is None or submission.fmt != "py":
+        return quote
+    start = next((c.line for c in submission.cells if c.index == quote.cell), None)
+    return replace(quote, file_line=start + quote.line - 1) if start is not None else quote
 
 
 def run_notes(outcome: ExecutionOutcome, submission: Submission | None = None) -> list[Message]:

@@ -6,8 +6,11 @@ The corpus folder holds the notebooks and a ``LABELS.tsv`` with a ``file``
 column and one column per check: ``C`` correct, ``W`` wrong, ``M`` missing
 (the grader must agree: pass on C, fail on W/M) and ``P`` a judgement call
 (either verdict is fine). Prints a table per check, every disagreement, and
-the notebooks that ended in an internal error. Exit code 1 on any disagreement
-or internal error.
+the notebooks that ended in an internal error; then the checks flagged for a
+human look (``review``): how many, their share of all checks compared, and how
+many were needed (the flagged verdict disagreed with the label) or noise (it
+agreed: a TA's look for nothing). Exit code 1 on any disagreement or internal
+error.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
     tally: dict[str, Counter] = {col: Counter() for col in columns}
     disagreements = []
+    flags: Counter = Counter()
+    flagged = []
     for name, result in results.items():
         verdicts = {c.id: c for c in result.checks}
         for col, cid in columns.items():
@@ -71,11 +76,18 @@ def main(argv: list[str] | None = None) -> int:
             passed = verdicts[cid].passed
             if label == "P":
                 tally[col]["P (either)"] += 1
+                outcome = "judgement call"
             elif (label == "C") == passed:
                 tally[col]["agree"] += 1
+                outcome = "noise"
             else:
                 tally[col]["disagree"] += 1
+                outcome = "needed"
                 disagreements.append((name, col, label, passed, verdicts[cid].message.render("en")))
+            review = verdicts[cid].review
+            if review is not None:
+                flags[outcome] += 1
+                flagged.append((name, col, label, passed, outcome, review.render("en")))
     statuses = Counter(r.status.value for r in results.values())
     internal = [n for n, r in results.items() if r.status == Status.INTERNAL_ERROR]
 
@@ -90,7 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"DISAGREE {name} {col}: TA {label}, grader {'pass' if passed else 'fail'}: {message}")
     for name in internal:
         print(f"INTERNAL-ERROR {name}: {results[name].outcome.message}")
+    print(flag_summary(flags, len(results) * len(columns)))
+    for name, col, label, passed, outcome, reason in flagged:
+        print(f"FLAGGED {name} {col}: TA {label}, grader {'pass' if passed else 'fail'} ({outcome}): {reason}")
     return 1 if disagreements or internal else 0
+
+
+def flag_summary(flags: Counter, checks: int) -> str:
+    """One line: how many verdicts were flagged, their share of the checks, and how many of them were needed."""
+    total = sum(flags.values())
+    share = total / checks if checks else 0.0
+    return (f"flagged for review: {total} of {checks} checks ({share:.1%}); needed (verdict disagreed with the "
+            f"label): {flags['needed']}, on judgement calls: {flags['judgement call']}, noise: {flags['noise']}")
 
 
 if __name__ == "__main__":

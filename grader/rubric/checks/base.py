@@ -15,7 +15,8 @@ from typing import Any, ClassVar, Mapping
 from grader.execute.outcome import ExecutionOutcome
 from grader.harvest.schema import Harvest
 from grader.i18n import Message
-from grader.rubric.answers.segment import Answer
+from grader.rubric.answers.sheet import Answer
+from grader.rubric.result import Quote
 
 Text = Mapping[str, str]  # language -> text
 
@@ -25,17 +26,25 @@ class Evidence:
     """Everything the grader measured about one submission; checks read only this."""
 
     harvest: Harvest
-    answers: Mapping[int, Answer]
+    answers: Mapping[int, Answer]  # an AnswerSheet: also the student text no question claimed
     outcome: ExecutionOutcome
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A check's result before it is given its identity and points."""
+    """A check's result before it is given its identity and points.
+
+    Any kind of check may say where it read its verdict (``evidence``, or why it found none in
+    ``evidence_missing``) and that a person should look at it (``review``, the reason): the verdict
+    still scores, and the reports quote the evidence and list the flagged checks.
+    """
 
     fraction: float  # 0.0 .. 1.0 of the check's points
     message: Message
     details: tuple[Message, ...] = ()
+    evidence: Quote | None = None
+    evidence_missing: Message | None = None
+    review: Message | None = None
 
 
 @dataclass(frozen=True)
