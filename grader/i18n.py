@@ -204,6 +204,7 @@ CATALOG: dict[str, dict[str, str]] = {
     # why a TA should open a submission by hand (the class report, the batch summary)
     "look.over_cap": {"en": "printed {bytes:,} bytes over the output cap", "zh-TW": "輸出超過上限 {bytes:,} 位元組"},
     "look.older": {"en": "older duplicate of {id}", "zh-TW": "{id} 的較舊重複檔"},
+    "look.review": {"en": "check {id} needs a look: {reason}", "zh-TW": "評分項目 {id} 需要人工確認：{reason}"},
     "look.several": {"en": "{n} files handed in; graded the newest", "zh-TW": "交了 {n} 個檔案；以最新的評分"},
     "isolation.partial": {"en": "this run was not fully isolated ({layers}); see `grader doctor`",
                           "zh-TW": "本次執行未完全隔離（{layers}）；請執行 `grader doctor`"},

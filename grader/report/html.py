@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 
-from grader.report.common import ResultLike, as_doc, check_lines, clean, run_notes, shown, student_id, words
+from grader.report.common import (ResultLike, as_doc, check_lines, clean, evidence_line, review_line, run_notes,
+                                  shown, student_id, words)
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans TC",sans-serif;margin:2rem auto;max-width:60rem;
@@ -22,6 +23,7 @@ text-align:left;vertical-align:top}th{background:#f6f8fa}
 .dim{color:#656d76}.hint{color:#0969da}ul.details{margin:.2rem 0 0 1rem;padding:0}
 .score{font-size:1.2rem;font-weight:600}svg text{font:12px sans-serif;fill:#1f2328}
 code{background:#f6f8fa;padding:0 .2rem}
+.read{color:#656d76;font-size:.92em}.review{color:#9a6700;font-weight:600}
 """
 
 
@@ -34,6 +36,13 @@ def page(title: str, body: str, lang: str = "en") -> str:
     return (f'<!DOCTYPE html>\n<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+
+
+def read_and_review(check: dict, doc: dict) -> str:
+    """Where the verdict was read, and that a person will look at it, as escaped HTML."""
+    read, review = evidence_line(check, doc), review_line(check, doc)
+    return (f'<div class="read">{esc(read)}</div>' if read else "") + \
+        (f'<div class="review">{esc(review)}</div>' if review else "")
 
 
 def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = False) -> str:
@@ -49,6 +58,7 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
         cell = esc(message)
         if details:
             cell += '<ul class="details">' + "".join(f"<li>{esc(d)}</li>" for d in details) + "</ul>"
+        cell += read_and_review(check, doc)
         if hint:
             cell += f'<div class="hint">{esc(w["hint"])}: {esc(hint)}</div>'
         rows.append(f"<tr><td>{mark}</td><td>{esc(check['title'])}</td>"

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
-from grader.report.common import as_doc, clean, run_notes, shown
+from grader.report.common import as_doc, clean, evidence_line, review_line, run_notes, shown
 from grader.rubric.result import GradeResult
 
 _HEAD = {
@@ -38,6 +38,12 @@ def _hanging(rows: list[tuple[str, str]], style: str = "") -> Table:
     return grid
 
 
+def _read_and_review(check: dict, doc: dict) -> list[RenderableType]:
+    """Where the verdict was read (dim), and that a person will look at it (yellow)."""
+    read, review = evidence_line(check, doc), review_line(check, doc)
+    return [Text(text, style=style) for text, style in ((read, "dim"), (review, "yellow")) if text]
+
+
 def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -> RenderableType:
     lang = normalise_lang(lang)
     words = _HEAD[lang]
@@ -53,7 +59,8 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
     table.add_column(words["check"], ratio=2, overflow="fold")
     table.add_column(words["points"], justify="right", no_wrap=True)
     table.add_column(words["feedback"], ratio=5, overflow="fold")
-    for check in result.checks:
+    doc = as_doc(result, lang)
+    for check, entry in zip(result.checks, doc["checks"]):
         mark = Text("✓", style="green") if check.passed else Text("✗", style="red")
         title = Text(check.title.get(lang) or check.title.get("en") or check.id)
         if check.hidden and not reveal_hidden:
@@ -62,12 +69,13 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
             lines: list[RenderableType] = [Text(check.message.render(lang))]
             if check.details:
                 lines.append(_hanging([("•", detail.render(lang)) for detail in check.details], "dim"))
+            lines.extend(_read_and_review(entry, doc))
             if check.hint:
                 lines.append(_hanging([(f"{words['hint']}:", check.hint.get(lang) or check.hint.get("en", ""))], "cyan"))
             feedback = Group(*lines)
         table.add_row(mark, title, f"{shown(check.points)}/{shown(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
-    notes = run_notes(as_doc(result, lang))  # the same notes, in the same order, as every other report
+    notes = run_notes(doc)  # the same notes, in the same order, as every other report
     if notes:
         parts.append(Panel(_hanging([("•", clean(note)) for note in notes]), title=words["notes"],
                            border_style=colour, title_align="left"))

@@ -61,7 +61,7 @@ class Exercise:
 
 # The columns of grades.csv around the checks' own: a check may not take their names.
 LEADING_COLUMNS = ("id", "file", "score", "max_score", "status")
-TRAILING_COLUMNS = ("duplicate_of",)
+TRAILING_COLUMNS = ("duplicate_of", "review")
 RESERVED_IDS = LEADING_COLUMNS + TRAILING_COLUMNS
 
 

@@ -33,12 +33,13 @@ def _rows(text):
 
 def test_generic_csv_has_one_column_per_check_and_neutralises_formulas(docs):
     rows = _rows(csv_report.grades_csv(docs))
-    assert rows[0] == ["id", "file", "score", "max_score", "status", *[c.id for c in EXERCISE.checks], "duplicate_of"]
+    assert rows[0] == ["id", "file", "score", "max_score", "status", *[c.id for c in EXERCISE.checks], "duplicate_of",
+                       "review"]
     assert len(rows) == 1 + len(docs) and all(len(r) == len(rows[0]) for r in rows)
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id["alice"][2:5] == ["7", "7", "graded"]
     assert by_id["bob"][5] == "0" and by_id["bob"][2] == "3"
-    assert by_id["alice#2"][-1] == "alice"
+    assert by_id["alice#2"][-2] == "alice"
     assert "'=cmd|' /C calc'!A0" in by_id  # a formula-looking id is text, not a formula
 
 
