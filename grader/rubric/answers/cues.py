@@ -32,7 +32,8 @@ _FORMS = {
     "paren": rf"[(\[【]\s*{_NUM}\s*[)\]】]",
     "punct": rf"{_NUM}\s*(?P<punct>[.、:)]|->|→)",
     "marked": rf"{_NUM}\s*(?={_MARKER_WORD}\s*[:.\s])",
-    "answer": rf"(?<![a-z])a(?:ns)?\s?{_NUM}\s*(?P<punct>[.、:)])",  # "A1:", "ans2."
+    # a letter or two stuck to the number, as exercises number their questions: "A1:", "P2.", "Ex3:", "ans4."
+    "lettered": rf"(?<![a-z])(?:ans|[a-z]{{1,2}}){_NUM}\s*(?P<punct>[.、:)])",
 }
 _LABEL = re.compile("|".join(f"(?P<{name}>{form.replace('?P<num>', f'?P<{name}_num>').replace('?P<punct>', f'?P<{name}_punct>')})"
                              for name, form in _FORMS.items()), re.IGNORECASE)
@@ -41,8 +42,9 @@ _MARKER = re.compile(rf"(?:[\s>*#\-/]*[\[(【]?\s*{_MARKER_WORD}\s*[\])】]?[\s*
                      r"|[\s>*#\-/]*(?:答案?(?:是|為|为)?(?![對对錯错])\s*|=+>|-+>|→|⇒|➔|➜)\s*)+", re.IGNORECASE)
 _MARKER_HEAD = re.compile(rf"[\[(【]?\s*{_MARKER_WORD}\s*[\])】]?\s*[:.\s]|答", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(?:```|~~~)[\w+-]*\s*$")
-# a line of nothing but punctuation and a marker word ("# Ans", "答案：")
-_EMPTY = re.compile(r"^[\W_]*(?:答案?|解答|回答|作答|answers?|ans|a)?[\W_]*$", re.IGNORECASE)
+# a line of nothing but punctuation and the words of a marker or a table's header ("# Ans", "答案：", "| 題號 | 答案 |")
+_EMPTY = re.compile(r"^[\W_]*(?:(?:答案?|解答|回答|作答|answers?|ans|a|題號|题号|題目|题目|問題|问题|questions?)"
+                    r"(?![^\W\d_])[\W_]*)*$", re.IGNORECASE)
 # What may sit right before a label in the middle of a line: not a letter, digit, "_" or "." ("Conv2D", "1.5").
 _BEFORE_MIDDLE = re.compile(r"[^0-9A-Za-z_.]")
 
@@ -54,8 +56,9 @@ class Label:
     number: int
     start: int
     end: int
-    form: str  # word, ordinal, paren, punct, marked
+    form: str  # word, ordinal, paren, punct, marked, lettered
     punct: str = ""  # for "punct": the character after the number (a list keeps it: 1) 2) 3))
+    tight: bool = False  # "3.2層": a digit right after the dot, a label only as the next number of a list
 
     @property
     def strong(self) -> bool:
@@ -73,7 +76,7 @@ def _label_at(folded: str, pos: int) -> Label | None:
     if match is None:
         return None
     form = next(name for name in _FORMS if match.group(name) is not None)
-    punct = (match.group(f"{form}_punct") or "") if form in ("punct", "answer") else ""
+    punct = (match.group(f"{form}_punct") or "") if form in ("punct", "lettered") else ""
     end = match.end()
     end += len(_AFTER.match(folded, end).group())
     return Label(_number(match.group(f"{form}_num")), pos, end, form, punct)
@@ -84,16 +87,19 @@ def _decimal(label: Label, folded: str) -> bool:
     return label.punct == "." and folded[label.end - 1] == "." and folded[label.end:label.end + 1].isdigit()
 
 
-def _in_text(label: Label, where: list[int]) -> Label:
-    return Label(label.number, where[label.start], where[label.end], label.form, label.punct)
+def _in_text(label: Label, where: list[int], tight: bool = False) -> Label:
+    return Label(label.number, where[label.start], where[label.end], label.form, label.punct, tight)
 
 
 def leading_label(text: str) -> Label | None:
     """The question number a line starts with (after markup such as ``#``, ``>``, ``-``, ``**``)."""
     folded, where = fold(text)
     label = _label_at(folded, _MARKUP.match(folded).end())
-    # At the start of a line "3.2層" is question 3 answered "2層", as students type it (a decimal is rare there).
-    return _in_text(label, where) if label is not None else None
+    # At the start of a line "3.2層" may be question 3 answered "2層", as students type it, or a decimal: the
+    # label is tight, and the lines around it decide. "v2.0" is a version.
+    if label is None or (label.form == "lettered" and _decimal(label, folded)):
+        return None
+    return _in_text(label, where, tight=_decimal(label, folded))
 
 
 def labels(text: str) -> list[Label]:

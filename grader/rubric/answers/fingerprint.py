@@ -8,8 +8,10 @@ follows the prompt on the same line is the start of the answer.
 
 A prompt also keeps the hashes of its *shingles*: each pair of neighbouring
 tokens (a Chinese character, or a word of letters and digits), punctuation
-ignored. They let ``prompts.py`` recognise a partial copy or a paraphrase of the
-question anywhere in a line, again without the words themselves being stored.
+ignored, one set per sentence of the prompt (a bilingual prompt is copied one
+language at a time). They let ``prompts.py`` recognise a partial copy or a
+paraphrase of the question anywhere in a line, again without the words
+themselves being stored.
 """
 
 from __future__ import annotations
@@ -66,10 +68,17 @@ def shingle(first: str, second: str) -> str:
     return hashlib.sha256(f"{first}\x1f{second}".encode("utf-8")).hexdigest()[:12]
 
 
-def shingles_of(text: str) -> frozenset[str]:
-    """The pairs of a prompt's text (without the number in front of it: students renumber)."""
-    words = [t for t, _, _ in tokens(text)]
-    return frozenset(shingle(a, b) for a, b in zip(words, words[1:]))
+_SENTENCE_END = re.compile(r"\s+/\s+|[?？。!！;；]")
+
+
+def shingles_of(text: str) -> tuple[frozenset[str], ...]:
+    """The pairs of a prompt's text, sentence by sentence (without the number in front of it: students renumber)."""
+    parts = []
+    for sentence in _SENTENCE_END.split(text):
+        words = [t for t, _, _ in tokens(sentence)]
+        if len(words) > 1:
+            parts.append(frozenset(shingle(a, b) for a, b in zip(words, words[1:])))
+    return tuple(parts)
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,11 @@ class QuestionPrint:
     question: int
     chars: int
     sha: str
-    shingles: frozenset[str] = frozenset()
+    shingles: tuple[frozenset[str], ...] = ()  # per sentence
+
+    @property
+    def pairs(self) -> frozenset[str]:
+        return frozenset().union(*self.shingles)
 
 
 @dataclass
@@ -86,8 +99,14 @@ class Fingerprints:
     questions: list[QuestionPrint] = field(default_factory=list)
 
     def is_template(self, text: str) -> bool:
+        """Template text, or nothing once normalised (markup, a bare "1.")."""
         norm, _ = normalise(text)
         return not norm or digest(norm) in self.lines
+
+    def has_line(self, text: str) -> bool:
+        """``text`` is one of the template's lines (not merely empty once normalised, as "2." is)."""
+        norm, _ = normalise(text)
+        return bool(norm) and digest(norm) in self.lines
 
     def question_at(self, text: str) -> tuple[int, int, int] | None:
         """If ``text`` starts with a known question prompt: (question, where it starts, where it ends) in ``text``."""
@@ -124,8 +143,8 @@ class Fingerprints:
 
     def dump(self, path: Path, *, provenance: str) -> None:
         doc = {"format": FORMAT, "provenance": provenance,
-               "questions": [{"question": q.question, "chars": q.chars, "sha": q.sha, "shingles": sorted(q.shingles)}
-                             for q in self.questions],
+               "questions": [{"question": q.question, "chars": q.chars, "sha": q.sha,
+                              "shingles": [sorted(part) for part in q.shingles]} for q in self.questions],
                "lines": sorted(self.lines)}
         path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -141,7 +160,8 @@ class Fingerprints:
                             hint="regenerate it with `python -m grader.tools.fingerprint`")
         try:
             questions = [QuestionPrint(int(q["question"]), int(q["chars"]), str(q["sha"]),
-                                       frozenset(str(x) for x in q.get("shingles", ()))) for q in doc["questions"]]
+                                       tuple(frozenset(str(x) for x in part) for part in q.get("shingles", ())))
+                         for q in doc["questions"]]
             lines = {str(x) for x in doc["lines"]}
         except (KeyError, TypeError, ValueError) as exc:
             raise SpecError(f"malformed fingerprint entry: {exc}", where=str(path)) from None

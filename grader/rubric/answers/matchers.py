@@ -13,9 +13,13 @@ itself back (``to_spec``) — a round trip tested for every kind at once.
 A matcher also says whether an answer it did not accept still *says something of
 its kind* (``recognises``: a number for ``number``, a line for ``lines``): an answer
 that does is a clear wrong answer; one that does not ("see above", "有") is
-unclear, and a person should look. Only ``regex`` reads the code a comment answer
-points at (``reads_code``): "answer: these lines" above ``x_train /= 255`` names
-``/= 255``, but the numbers in that code are nobody's count.
+unclear, and a person should look.
+
+A comment answer can point at the code below it instead of naming it: for a
+question answered by ``lines`` (``answered_by_pointing``), "答：有" above
+``x_train /= 255`` is read together with that code, by the matchers that read
+code (``reads_code``: ``regex``; the numbers in code are nobody's count). The
+answer check does so only when the words alone say nothing of the kind asked.
 """
 
 from __future__ import annotations
@@ -97,6 +101,8 @@ class Matcher:
 
     #: whether the code a comment answer points at is read too
     reads_code: ClassVar[bool] = False
+    #: whether an answer of this kind may be given by pointing at code (a comment right above it)
+    answered_by_pointing: ClassVar[bool] = False
 
     def matches(self, text: str) -> bool:
         raise NotImplementedError
@@ -191,6 +197,7 @@ class Number(Matcher):
 @dataclass(frozen=True)
 class Lines(Matcher):
     kind: ClassVar[str] = "lines"
+    answered_by_pointing: ClassVar[bool] = True
     targets: tuple[int, ...]
     slack: int = 2
 

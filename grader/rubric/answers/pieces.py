@@ -42,9 +42,12 @@ class Piece:
 
 
 def split(line: ProseLine, prints: Fingerprints, questions: int) -> list[Piece]:
-    """``line`` cut at the numbers of questions 1..``questions`` ("37、38行" is no question 37)."""
+    """``line`` cut at the numbers of questions 1..``questions`` ("37、38行" is no question 37), and after a word label
+    of another ("Q7：...": the text is numbered, for no question of ours)."""
     text = line.text
-    cuts: list[Label | None] = [c for c in labels(text) if 1 <= c.number <= questions]
+    found = labels(text)
+    cuts: list[Label | None] = [c for i, c in enumerate(found)
+                                if 1 <= c.number <= questions or (i == 0 and c.start == found[0].start and c.strong)]
     if not cuts or cuts[0].start > 0 and text[:cuts[0].start].strip():
         cuts.insert(0, None)  # words before the first number: a piece of their own
     pieces = []
@@ -56,6 +59,23 @@ def split(line: ProseLine, prints: Fingerprints, questions: int) -> list[Piece]:
     return pieces
 
 
+def loosen(pieces: list[Piece], prints: Fingerprints) -> list[Piece]:
+    """Pieces whose tight label ("3.2層") is not the next (or previous) number of the labels around it, read again
+    without it: "2.5 layers" alone is a decimal."""
+    numbered = [i for i, p in enumerate(pieces) if p.label is not None]
+    kept = list(pieces)
+    for k, i in enumerate(numbered):
+        label = pieces[i].label
+        if not label.tight:
+            continue
+        before = pieces[numbered[k - 1]].label.number if k > 0 else None
+        after = pieces[numbered[k + 1]].label.number if k + 1 < len(numbered) else None
+        if before != label.number - 1 and after != label.number + 1:
+            kept[i] = replace(_piece(pieces[i].line, pieces[i].line.text, None, prints, chained=False),
+                              raw=pieces[i].line.text.strip())
+    return kept
+
+
 def _piece(line: ProseLine, text: str, label: Label | None, prints: Fingerprints, chained: bool) -> Piece:
     # A line's only piece may copy the prompt from its first character on ("1. <prompt>" normalises to the
     # prompt); one of several pieces is read alone.
@@ -65,5 +85,6 @@ def _piece(line: ProseLine, text: str, label: Label | None, prints: Fingerprints
             text = candidate[hit.answer_start(candidate):]
             break
     words, marker = strip_marker(text.strip())
-    template = prints.is_template(text if chained else line.text)
+    # template text, or template text after the template's own "Answer:" slot
+    template = prints.is_template(text if chained else line.text) or prints.has_line(words)
     return Piece(line, words.strip(), label, hit, marker, template, chained)

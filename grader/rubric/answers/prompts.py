@@ -7,9 +7,9 @@ is kept):
 
 * **exact**: the line, normalised, starts with a stored prompt (its hash matches);
 * **shingles**: a stretch of the line whose neighbouring-token pairs are the prompt's, with at most
-  one foreign pair in a row, covering most of the prompt (60 %), or a long enough part of it
-  (5 pairs and a quarter: one language of a bilingual prompt, a question with its last clause
-  dropped), and ending its sentence: a question mark or an answer marker close behind, or the
+  one foreign pair in a row, covering most of the prompt (60 %) or most of one of its sentences
+  (75 %, at least 3 pairs: one language of a bilingual prompt, a question with a clause dropped),
+  and ending its sentence: a question mark or an answer marker close behind, or the
   end of the line. An answer that restates the question breaks the stretch where the question
   asked ("共疊了兩層卷積層": 幾 → 兩), or goes straight on with the answer ("使用的優化器為
   Adadelta"), so it stays an answer.
@@ -26,8 +26,8 @@ from grader.rubric.answers.cues import find_marker
 from grader.rubric.answers.fingerprint import Fingerprints, QuestionPrint, shingle, tokens
 
 _MOST = 0.6  # share of the prompt's pairs that makes a copy, wherever it stands
-_PART = 0.25  # ...or this share, in a stretch of at least _LONG pairs
-_LONG = 5
+_SENTENCE = 0.75  # ...or share of one of its sentences' pairs
+_FEWEST = 3  # pairs a copy has at least
 _DENSE = 0.8  # pairs of the prompt among the stretch's pairs
 _CLEAR = 0.1  # how much better the best question must match than the next
 _QUESTION_MARK = re.compile(r"[^?？]{0,8}[?？]")
@@ -79,7 +79,8 @@ def find_prompt(text: str, prints: Fingerprints) -> PromptHit | None:
 
 def _stretches(pairs: list[str], prompt: QuestionPrint):
     """(coverage, first pair, last pair) of each stretch of ``pairs`` that reads as a copy of ``prompt``."""
-    hits = [p in prompt.shingles for p in pairs]
+    every = prompt.pairs
+    hits = [p in every for p in pairs]
     i = 0
     while i < len(pairs):
         if not hits[i]:
@@ -92,9 +93,11 @@ def _stretches(pairs: list[str], prompt: QuestionPrint):
                 hi = j
             j += 1
         span = range(lo, hi + 1)
-        distinct = len({pairs[k] for k in span if hits[k]})
-        coverage = distinct / len(prompt.shingles)
+        found = {pairs[k] for k in span if hits[k]}
+        whole = len(found) / len(every)
+        sentence = max((len(found & part) / len(part) for part in prompt.shingles if len(found & part) >= _FEWEST),
+                       default=0.0)
         dense = sum(hits[k] for k in span) / len(span) >= _DENSE
-        if dense and distinct >= 3 and (coverage >= _MOST or (distinct >= _LONG and coverage >= _PART)):
-            yield coverage, lo, hi
+        if dense and len(found) >= _FEWEST and (whole >= _MOST or sentence >= _SENTENCE):
+            yield max(whole, sentence), lo, hi
         i = hi + 1

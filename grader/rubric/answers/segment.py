@@ -14,8 +14,9 @@ Where the prompts are found, nothing before the first one is an answer (notes on
 numbered "1." are not answers to question 1). A numbered line before another prompt belongs to
 the answer above it ("1. x_train /= 255, 2. x_test /= 255" under question 1), unless its number is
 one of the prompts just above; after the last prompt, numbering switches questions. A template
-line between two prompts (an empty "Answer:" slot) means the question above it was left blank, so
-the prompts around it are not one block.
+line between two prompts (an empty "Answer:" slot), or a new cell, means the question above it was
+left blank, so the prompts around it are not one block; except after the very last prompt, where
+as many unnumbered lines as there are prompts with empty slots before it answer them in order.
 
 An answer read from a comment goes on only through the comments right below it (a comment block),
 and keeps the code under it as context; a comment further down belongs to the code it sits in.
@@ -28,7 +29,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from grader.rubric.answers.fingerprint import Fingerprints
-from grader.rubric.answers.pieces import Piece, split
+from grader.rubric.answers.pieces import Piece, loosen, split
 from grader.rubric.answers.sheet import Answer, AnswerSheet, Span
 from grader.submission.prose import ProseLine
 
@@ -92,16 +93,19 @@ class _Reader:
 def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions: int,
                    code: Mapping[tuple[int, int], str] | None = None) -> AnswerSheet:
     """Each question's answer in ``lines`` (the student's prose); ``code`` maps (cell, line) to executable code."""
-    pieces = [piece for line in lines for piece in split(line, fingerprints, questions)]
+    pieces = loosen([piece for line in lines for piece in split(line, fingerprints, questions)], fingerprints)
     reader = _Reader(questions)
     anchored = [i for i, p in enumerate(pieces) if p.prompt and p.prompt.question in reader.answers]
     first_anchor, last_anchor = (anchored[0], anchored[-1]) if anchored else (-1, -1)
 
+    final_list = _final_list(pieces, last_anchor, reader)
     for i, piece in enumerate(pieces):
         if i < first_anchor:  # notes on Part 1, numbered or not, come before any question
             continue
         if piece.prompt and piece.prompt.question in reader.answers:
             _prompt(reader, piece)
+            if i == last_anchor and final_list:
+                reader.pending = list(final_list)
             continue
         label = piece.label.number if piece.label and 1 <= piece.label.number <= questions else None
         # A bare "1." is template-like once normalised, but it is the student's numbering.
@@ -115,6 +119,9 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
             continue
         if piece.template or piece.filler:
             reader.slot = reader.slot or bool(piece.template and piece.line.text.strip())
+            continue
+        if piece.label is not None:  # numbered for a question there is not ("Q7: ..."): nobody's answer
+            reader.current = None
             continue
         if len(reader.pending) > 1:
             # Unnumbered answers after a block of prompts: one line per question, in order.
@@ -130,9 +137,34 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
     return AnswerSheet(reader.answers, unclaimed)
 
 
+def _is_prompt(piece: Piece, reader: _Reader) -> bool:
+    return piece.prompt is not None and piece.prompt.question in reader.answers
+
+
+def _final_list(pieces: list[Piece], last_anchor: int, reader: _Reader) -> list[int]:
+    """The questions whose prompts, with nothing answered between them, end the prompts, when at least as many
+    unnumbered lines follow the last one as there are such questions: a list answering them in order."""
+    if last_anchor < 0 or not pieces[last_anchor].filler:
+        return []
+    run = [pieces[last_anchor].prompt.question]
+    for piece in reversed(pieces[:last_anchor]):
+        if _is_prompt(piece, reader) and piece.filler and piece.prompt.question == run[0] - 1:
+            run.insert(0, piece.prompt.question)
+        elif not (piece.template or piece.filler) or _is_prompt(piece, reader):
+            break
+    items = 0
+    for piece in pieces[last_anchor + 1:]:
+        if piece.label is not None:
+            break
+        items += not (piece.template or piece.filler) and piece.line.source not in _IN_CODE
+    return run if len(run) > 1 and items >= len(run) else []
+
+
 def _prompt(reader: _Reader, piece: Piece) -> None:
     question = piece.prompt.question
-    if reader.pending and (question != reader.pending[-1] + 1 or reader.slot):
+    last = reader.answers[reader.pending[-1]].prompt if reader.pending else None
+    new_cell = last is not None and last.cell != piece.line.cell
+    if reader.pending and (question != reader.pending[-1] + 1 or reader.slot or new_cell):
         reader.pending = []
     if not reader.pending:
         reader.block = set()

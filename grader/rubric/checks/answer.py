@@ -100,7 +100,18 @@ class AnswerCheck(Check):
         return Verdict(whole.fraction, whole.message, evidence=_quote(read), review=self._doubt(whole, each))
 
     def _judge(self, text: str, context: str) -> "_Judgement":
-        """The verdict on one reading of the answer: rejections first, then the best accepted rule."""
+        """The verdict on one reading of the answer. The code a comment answer sits above completes it only
+        when its words say nothing of the kind asked ("答：有" over ``x_train /= 255``) and the question can be
+        answered by pointing (which lines): "答：Adam" over a compile(Adadelta) line stays Adam."""
+        written = self._judge_words(text, "")
+        if context and not written.recognised and any(r.matcher.answered_by_pointing for r in self.accept):
+            pointed = self._judge_words(text, context)
+            if pointed.fraction > 0 or pointed.rejected:
+                return pointed
+        return written
+
+    def _judge_words(self, text: str, context: str) -> "_Judgement":
+        """Rejections first, then the best accepted rule."""
         text, code = plain(text), plain(context)
         excerpt = _short(text, _EXCERPT)
         for rule in self.reject:
