@@ -89,6 +89,13 @@ def review_line(check: Doc, doc: Doc, reveal_hidden: bool = False) -> str | None
         normalise_lang(doc.get("lang")))
 
 
+def read_and_review(check: Doc, doc: Doc, reveal_hidden: bool = False) -> list[tuple[str, str]]:
+    """("read", where the verdict was read) and ("review", that a person will look), those that apply: every
+    renderer shows them under the check's message, each in its own style."""
+    found = [("read", evidence_line(check, doc, reveal_hidden)), ("review", review_line(check, doc, reveal_hidden))]
+    return [(kind, text) for kind, text in found if text]
+
+
 def flagged(doc: Doc) -> list[Doc]:
     """The checks of a result flagged for a human look."""
     return [check for check in doc.get("checks") or () if check.get("review")]

@@ -26,7 +26,7 @@ import html
 import io
 from typing import Any, Iterable, Sequence
 
-from grader.report.common import Doc, check_lines, clean, flagged, fmt, shown
+from grader.report.common import Doc, check_lines, clean, evidence_line, flagged, fmt, shown
 from grader.rubric.spec import LEADING_COLUMNS, TRAILING_COLUMNS
 
 LMS = ("canvas", "moodle")
@@ -96,7 +96,8 @@ def moodle_comment(doc: Doc) -> str:
     for check in doc["checks"]:
         if not check["passed"]:
             message, _, _ = check_lines(check, doc)
-            parts.append(f"{clean(check['title'])}: {message}.")
+            read = evidence_line(check, doc)
+            parts.append(f"{clean(check['title'])}: {message}" + (f" ({read})." if read else "."))
     return html.escape(" ".join(parts))
 
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.report.common import (ResultLike, as_doc, check_lines, clean, evidence_line, review_line, run_notes,
-                                  shown, words)
+from grader.report.common import ResultLike, as_doc, check_lines, clean, read_and_review, run_notes, shown, words
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
@@ -34,8 +33,9 @@ def to_gradescope(result: ResultLike, lang: str | None = None,
     for number, check in enumerate(doc["checks"], start=1):
         # Gradescope shows hidden tests only as their visibility allows, so the output may be complete.
         message, details, hint = check_lines(check, doc, reveal_hidden=True)
-        extras = [line for line in (evidence_line(check, doc, True), review_line(check, doc, True)) if line]
-        output = "\n".join([message, *(f"• {d}" for d in details), *extras, *([f"{w['hint']}: {hint}"] if hint else [])])
+        extras = [text for _, text in read_and_review(check, doc, reveal_hidden=True)]
+        output = "\n".join([message, *(f"• {d}" for d in details), *extras,
+                            *([f"{w['hint']}: {hint}"] if hint else [])])
         tests.append({
             "name": clean(check["title"]),
             "number": str(number),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import html
 
-from grader.report.common import (ResultLike, as_doc, check_lines, clean, evidence_line, review_line, run_notes,
-                                  shown, student_id, words)
+from grader.report.common import (ResultLike, as_doc, check_lines, clean, read_and_review, run_notes, shown,
+                                  student_id, words)
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans TC",sans-serif;margin:2rem auto;max-width:60rem;
@@ -38,13 +38,6 @@ def page(title: str, body: str, lang: str = "en") -> str:
             f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
-def read_and_review(check: dict, doc: dict) -> str:
-    """Where the verdict was read, and that a person will look at it, as escaped HTML."""
-    read, review = evidence_line(check, doc), review_line(check, doc)
-    return (f'<div class="read">{esc(read)}</div>' if read else "") + \
-        (f'<div class="review">{esc(review)}</div>' if review else "")
-
-
 def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = False) -> str:
     doc = as_doc(result, lang)
     w = words(doc)
@@ -58,7 +51,7 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
         cell = esc(message)
         if details:
             cell += '<ul class="details">' + "".join(f"<li>{esc(d)}</li>" for d in details) + "</ul>"
-        cell += read_and_review(check, doc)
+        cell += "".join(f'<div class="{kind}">{esc(text)}</div>' for kind, text in read_and_review(check, doc))
         if hint:
             cell += f'<div class="hint">{esc(w["hint"])}: {esc(hint)}</div>'
         rows.append(f"<tr><td>{mark}</td><td>{esc(check['title'])}</td>"

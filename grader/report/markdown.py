@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 import re
 
-from grader.report.common import (ResultLike, as_doc, check_lines, evidence_line, review_line, run_notes, shown,
-                                  student_id, words)
+from grader.report.common import (ResultLike, as_doc, check_lines, read_and_review, run_notes, shown, student_id,
+                                  words)
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!{}])")
 
@@ -22,9 +22,7 @@ def escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
 
 
-def _read_and_review(check: dict, doc: dict) -> list[str]:
-    read, review = evidence_line(check, doc), review_line(check, doc)
-    return ([f"  - *{escape(read)}*"] if read else []) + ([f"  - **{escape(review)}**"] if review else [])
+_EMPHASIS = {"read": "*", "review": "**"}
 
 
 def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = False) -> str:
@@ -40,7 +38,8 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
         lines.append(f"- {mark} **{escape(check['title'])}** — {shown(check['points'])}/{shown(check['max_points'])}  ")
         lines.append(f"  {escape(message)}")
         lines.extend(f"  - {escape(d)}" for d in details)
-        lines.extend(_read_and_review(check, doc))
+        lines.extend(f"  - {_EMPHASIS[kind]}{escape(text)}{_EMPHASIS[kind]}"
+                     for kind, text in read_and_review(check, doc))
         if hint:
             lines.append(f"  - *{w['hint']}:* {escape(hint)}")
     notes = run_notes(doc)

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
-from grader.report.common import as_doc, clean, evidence_line, review_line, run_notes, shown
+from grader.report.common import as_doc, clean, read_and_review, run_notes, shown
 from grader.rubric.result import GradeResult
 
 _HEAD = {
@@ -38,10 +38,7 @@ def _hanging(rows: list[tuple[str, str]], style: str = "") -> Table:
     return grid
 
 
-def _read_and_review(check: dict, doc: dict) -> list[RenderableType]:
-    """Where the verdict was read (dim), and that a person will look at it (yellow)."""
-    read, review = evidence_line(check, doc), review_line(check, doc)
-    return [Text(text, style=style) for text, style in ((read, "dim"), (review, "yellow")) if text]
+_STYLE = {"read": "dim", "review": "yellow"}
 
 
 def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -> RenderableType:
@@ -69,7 +66,7 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
             lines: list[RenderableType] = [Text(check.message.render(lang))]
             if check.details:
                 lines.append(_hanging([("•", detail.render(lang)) for detail in check.details], "dim"))
-            lines.extend(_read_and_review(entry, doc))
+            lines.extend(Text(text, style=_STYLE[kind]) for kind, text in read_and_review(entry, doc))
             if check.hint:
                 lines.append(_hanging([(f"{words['hint']}:", check.hint.get(lang) or check.hint.get("en", ""))], "cyan"))
             feedback = Group(*lines)

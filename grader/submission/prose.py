@@ -101,8 +101,9 @@ def _only_words(tree: ast.Module) -> bool:
         if isinstance(node, ast.Call):
             return _class_name(node.func) and all(word(a) or isinstance(a, ast.Constant) for a in node.args) \
                 and not node.keywords
-        return isinstance(node, (ast.Name, ast.Attribute)) and _dotted(node) or (
-            isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool))
+        number = isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool)
+        return isinstance(node, (ast.Name, ast.Attribute)) and _dotted(node) or number
     return bool(tree.body) and all(isinstance(s, ast.Expr) and word(s.value) for s in tree.body)
 
 

@@ -166,3 +166,12 @@ def test_score_bins():
                                                           ("5", 0), ("6", 0), ("7", 2)]
     bins = class_report.score_bins([0, 50, 100], 100)
     assert len(bins) == 10 and bins[0] == ("0–10", 1) and bins[-1] == ("90–100", 1)
+
+
+def test_the_ta_and_lms_formats_quote_where_a_failed_answer_was_read():
+    doc = make_doc("UNSURE", "erin", EXERCISE)
+    failure = ET.fromstring(junit.render([doc]).encode("utf-8")).find(".//failure")
+    assert "read in cell 9, line 2: \u201c約 16\u201d" in failure.text
+    assert "a person will look at this: the answer to question 1 is neither" in failure.text
+    comment = _rows(csv_report.grades_csv([doc], "moodle"))[1][-1]
+    assert "(read in cell 9, line 2: \u201c約 16\u201d)." in comment

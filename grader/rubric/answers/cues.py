@@ -35,8 +35,9 @@ _FORMS = {
     # a letter or two stuck to the number, as exercises number their questions: "A1:", "P2.", "Ex3:", "ans4."
     "lettered": rf"(?<![a-z])(?:ans|[a-z]{{1,2}}){_NUM}\s*(?P<punct>[.、:)])",
 }
-_LABEL = re.compile("|".join(f"(?P<{name}>{form.replace('?P<num>', f'?P<{name}_num>').replace('?P<punct>', f'?P<{name}_punct>')})"
-                             for name, form in _FORMS.items()), re.IGNORECASE)
+_LABEL = re.compile("|".join(
+    f"(?P<{name}>{form.replace('?P<num>', f'?P<{name}_num>').replace('?P<punct>', f'?P<{name}_punct>')})"
+    for name, form in _FORMS.items()), re.IGNORECASE)
 _MARKUP = re.compile(r"[\s#>*\-+`|_~]*")
 _MARKER = re.compile(rf"(?:[\s>*#\-/]*[\[(【]?\s*{_MARKER_WORD}\s*[\])】]?[\s*/]*[:.]\s*"
                      r"|[\s>*#\-/]*(?:答案?(?:是|為|为)?(?![對对錯错])\s*|=+>|-+>|→|⇒|➔|➜)\s*)+", re.IGNORECASE)
