@@ -75,6 +75,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "question {question} is answered twice and the answers disagree (cell {cell}: \u201c{first}\u201d; "
               "cell {other}: \u201c{second}\u201d)",
         "zh-TW": "第 {question} 題有兩個答案且互相矛盾（第 {cell} 格：「{first}」；第 {other} 格：「{second}」）"},
+    "review.pointing": {
+        "en": "question {question} is copied in a comment above code in cell {cell} (\u201c{code}\u201d) with nothing "
+              "written after it: perhaps that code is meant as the answer",
+        "zh-TW": "第 {question} 題的題目被寫在第 {cell} 格程式碼上方的註解裡（「{code}」），後面沒有作答：也許是指這段程式碼"},
     "review.unclear": {
         "en": "the answer to question {question} is neither an expected answer nor a known wrong one",
         "zh-TW": "第 {question} 題的答案既不是預期的答案，也不是已知的錯誤答案"},

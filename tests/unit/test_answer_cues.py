@@ -17,6 +17,7 @@ def numbers(text):
     ("作業１：有", [(1, "有")]), ("1.ans: 有", [(1, "ans:")]), ("Q1 Ans: yes", [(1, "Ans:")]), ("① 有", [(1, "有")]),
     ("２．兩層", [(2, "兩層")]), ("三、2層", [(3, "2層")]), ("#1、沒有", [(1, "沒有")]), ("A1: yes", [(1, "yes")]),
     ("P2. 1,344", [(2, "1,344")]), ("No.2 Adam", [(2, "Adam")]), ("Question 3 - two", [(3, "two")]),
+    ("Ans 2: Adam", [(2, "Adam")]),
 ])
 def test_a_question_number_in_any_form_starts_a_line(text, expected):
     assert numbers(text) == expected

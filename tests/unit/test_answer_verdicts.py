@@ -85,3 +85,14 @@ def test_the_agreement_tool_says_how_many_flags_were_needed():
     line = flag_summary(Counter({"needed": 2, "noise": 1}), 60)
     assert line == ("flagged for review: 3 of 60 checks (5.0%); needed (verdict disagreed with the label): 2, "
                     "on judgement calls: 0, noise: 1")
+
+
+def test_a_question_copied_above_code_with_nothing_written_earns_nothing_but_needs_a_look(tmp_path):
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("x_train = load()\n# Q1 訓練前，資料有沒有做標準化？ 答：\nx_train /= 255\n"))
+    path = tmp_path / "Day_096_pointing.ipynb"
+    nbformat.write(nb, path)
+    q1 = next(c for c in grade(EXERCISE, load_submission(path), outcome()).checks if c.id == "q1_normalization")
+    assert not q1.passed and q1.evidence is None
+    assert q1.review.render("en") == ("question 1 is copied in a comment above code in cell 9 (\u201cx_train /= 255\u201d) "
+                                      "with nothing written after it: perhaps that code is meant as the answer")

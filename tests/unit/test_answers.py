@@ -148,6 +148,11 @@ def test_a_comment_answer_goes_on_through_its_block_and_keeps_the_code_below_as_
     assert sheet[1].context == "x /= 255\ny /= 255"
 
 
+def test_the_code_context_of_a_comment_answer_is_a_few_lines_not_the_rest_of_the_cell():
+    code = "# Question one: what is it? 答：this block\n" + "".join(f"x{i} = {i}\n" for i in range(30))
+    assert sheet_of(("markdown", TEMPLATE), ("code", code))[1].context.splitlines() == [f"x{i} = {i}" for i in range(8)]
+
+
 def test_comments_of_code_pasted_after_an_answer_do_not_join_it():
     sheet = sheet_of(("markdown", "Question three: which?\n\nAdam"), ("code", "# fit the model\nmodel.fit(x)\n"))
     assert sheet[3].text == "Adam"

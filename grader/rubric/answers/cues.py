@@ -33,7 +33,7 @@ _FORMS = {
     "punct": rf"{_NUM}\s*(?P<punct>[.、:)]|->|→)",
     "marked": rf"{_NUM}\s*(?={_MARKER_WORD}\s*[:.\s])",
     # a letter or two stuck to the number, as exercises number their questions: "A1:", "P2.", "Ex3:", "ans4."
-    "lettered": rf"(?<![a-z])(?:ans|[a-z]{{1,2}}){_NUM}\s*(?P<punct>[.、:)])",
+    "lettered": rf"(?<![a-z])(?:ans\s?|[a-z]{{1,2}}){_NUM}\s*(?P<punct>[.、:)])",
 }
 _LABEL = re.compile("|".join(
     f"(?P<{name}>{form.replace('?P<num>', f'?P<{name}_num>').replace('?P<punct>', f'?P<{name}_punct>')})"

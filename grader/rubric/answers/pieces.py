@@ -8,9 +8,10 @@ it answers is decided by ``segment.py``, which sees the pieces around it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
-from grader.rubric.answers.cues import Label, is_filler, labels, strip_marker
+from grader.rubric.answers.cues import Label, is_filler, labels, leading_label, strip_marker
 from grader.rubric.answers.fingerprint import Fingerprints
 from grader.rubric.answers.prompts import PromptHit, find_prompt
 from grader.submission.prose import ProseLine
@@ -45,10 +46,10 @@ def split(line: ProseLine, prints: Fingerprints, questions: int) -> list[Piece]:
     """``line`` cut at the numbers of questions 1..``questions`` ("37、38行" is no question 37), and after a word label
     of another ("Q7：...": the text is numbered, for no question of ours)."""
     text = line.text
-    found = labels(text)
-    cuts: list[Label | None] = [c for i, c in enumerate(found)
-                                if 1 <= c.number <= questions or (i == 0 and c.start == found[0].start and c.strong)]
-    if not cuts or cuts[0].start > 0 and text[:cuts[0].start].strip():
+    lead = leading_label(text)
+    cuts: list[Label | None] = [c for c in labels(text)
+                                if 1 <= c.number <= questions or (c == lead and c.strong)]
+    if not cuts or re.search(r"\w", text[:cuts[0].start]):
         cuts.insert(0, None)  # words before the first number: a piece of their own
     pieces = []
     for i, cut in enumerate(cuts):

@@ -13,10 +13,12 @@ line per question after a block of prompts). Layouts seen in real submissions:
 Where the prompts are found, nothing before the first one is an answer (notes on Part 1
 numbered "1." are not answers to question 1). A numbered line before another prompt belongs to
 the answer above it ("1. x_train /= 255, 2. x_test /= 255" under question 1), unless its number is
-one of the prompts just above; after the last prompt, numbering switches questions. A template
-line between two prompts (an empty "Answer:" slot), or a new cell, means the question above it was
-left blank, so the prompts around it are not one block; except after the very last prompt, where
-as many unnumbered lines as there are prompts with empty slots before it answer them in order.
+one of the prompts just above; after the last prompt, numbering switches questions. Prompts are
+a block (a list answered in order after it) when they are a list: on adjacent lines of one cell.
+Prompts apart (a blank line, a new cell, or an empty "Answer:" slot between them) each own what
+is written under them, so a question left blank does not move the answers below; except after
+the very last prompt, where as many unnumbered lines as there are prompts with nothing answered
+between them answer them in order.
 
 An answer read from a comment goes on only through the comments right below it (a comment block),
 and keeps the code under it as context; a comment further down belongs to the code it sits in.
@@ -48,7 +50,6 @@ class _Reader:
         self.last: ProseLine | None = None  # the line last added
         self.pending: list[int] = []  # prompts seen back to back, still waiting for their answers
         self.block: set[int] = set()  # the questions of the latest run of back-to-back prompts
-        self.slot = False  # a template line (an empty "Answer:" slot) since the last prompt: the next is no run
         self.claimed: set[int] = set()  # ids of the pieces given to a question
 
     def start(self, question: int, how: str) -> None:
@@ -118,7 +119,6 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
             reader.add(piece)
             continue
         if piece.template or piece.filler:
-            reader.slot = reader.slot or bool(piece.template and piece.line.text.strip())
             continue
         if piece.label is not None:  # numbered for a question there is not ("Q7: ..."): nobody's answer
             reader.current = None
@@ -162,18 +162,17 @@ def _final_list(pieces: list[Piece], last_anchor: int, reader: _Reader) -> list[
 
 def _prompt(reader: _Reader, piece: Piece) -> None:
     question = piece.prompt.question
-    last = reader.answers[reader.pending[-1]].prompt if reader.pending else None
-    new_cell = last is not None and last.cell != piece.line.cell
-    if reader.pending and (question != reader.pending[-1] + 1 or reader.slot or new_cell):
+    last = reader.answers[reader.pending[-1]].prompts[-1] if reader.pending else None
+    apart = last is not None and (last.cell, last.line + 1) != (piece.line.cell, piece.line.line)
+    if reader.pending and (question != reader.pending[-1] + 1 or apart):
         reader.pending = []
     if not reader.pending:
         reader.block = set()
     reader.pending.append(question)
     reader.block.add(question)
-    reader.slot = False
     reader.current, reader.open = question, None
     reader.claimed.add(id(piece))
-    reader.answers[question].prompt = reader.answers[question].prompt or piece.line
+    reader.answers[question].prompts.append(piece.line)
     if not piece.filler:
         reader.start(question, "prompt")
         reader.add(piece)
@@ -190,16 +189,24 @@ def _unclaimed(piece: Piece, index: int, first_anchor: int, reader: _Reader) -> 
 
 
 def _attach_code(answers: dict[int, Answer], code: Mapping[tuple[int, int], str]) -> None:
-    """A comment answer's context: the code on its own lines and right below it, to a blank line or comment."""
+    """A comment answer's context: the code on its own lines and right below it, to a blank line or comment.
+    A question copied into a comment with nothing written keeps the code below it too, as what it points at."""
     for answer in answers.values():
         for span in answer.spans:
             comments = [line for line in span.lines if line.source in _COMMENT]
-            if not comments or not span.text:
-                continue
-            cell = comments[-1].cell
-            rows = [line.line for line in comments if line.cell == cell]
-            below = rows[-1] + 1
-            while (cell, below) in code and below - rows[-1] <= CONTEXT_LINES:
-                rows.append(below)
-                below += 1
-            span.code = [ProseLine(cell, row, code[(cell, row)], "code") for row in rows if (cell, row) in code]
+            if comments and span.text:
+                span.code = _code_at(comments, code)
+        copies = [line for line in answer.prompts if line.source in _COMMENT]
+        if not answer.written and copies:
+            answer.pointed = _code_at(copies[-1:], code)
+
+
+def _code_at(comments: list[ProseLine], code: Mapping[tuple[int, int], str]) -> list[ProseLine]:
+    cell = comments[-1].cell
+    rows = [line.line for line in comments if line.cell == cell]
+    last = rows[-1]
+    below = last + 1
+    while (cell, below) in code and below - last <= CONTEXT_LINES:
+        rows.append(below)
+        below += 1
+    return [ProseLine(cell, row, code[(cell, row)], "code") for row in rows if (cell, row) in code]

@@ -34,7 +34,13 @@ class Span:
 class Answer:
     question: int
     spans: list[Span] = field(default_factory=list)
-    prompt: ProseLine | None = None  # where the question's prompt was first read
+    prompts: list[ProseLine] = field(default_factory=list)  # every line its prompt was read in
+    pointed: list[ProseLine] = field(default_factory=list)  # code right below its prompt copied in a comment
+
+    @property
+    def prompt(self) -> ProseLine | None:
+        """Where the question's prompt was first read."""
+        return self.prompts[0] if self.prompts else None
 
     @property
     def lines(self) -> list[ProseLine]:

@@ -54,6 +54,14 @@ def _quote(span: Span) -> Quote:
                  source=first.source)
 
 
+def _pointing(question: int, answer: Answer | None) -> Message | None:
+    """A question copied into a comment above code, and nothing written: perhaps the code is meant as the answer."""
+    if answer is None or not answer.pointed:
+        return None
+    first = answer.pointed[0]
+    return Message.of("review.pointing", question=question, cell=first.cell + 1, code=_short(first.text, _BRIEF))
+
+
 def _why_missing(question: int, answer: Answer | None, sheet: Any) -> Message:
     if answer is None or not sheet:
         return Message.of("evidence.no_text")
@@ -93,7 +101,7 @@ class AnswerCheck(Check):
         if not spans:
             return Verdict(0.0, Message.of("answer.missing", question=self.question),
                            evidence_missing=_why_missing(self.question, answer, sheet),
-                           review=self._unclaimed(sheet))
+                           review=_pointing(self.question, answer) or self._unclaimed(sheet))
         whole = self._judge(answer.text, answer.context)
         each = [(span, self._judge(span.text, span.context)) for span in spans]
         read = next((span for span, verdict in each if verdict.fraction == whole.fraction), spans[0])
