@@ -74,8 +74,7 @@ def _render_one(console: Console, found: Validation, lang: str) -> None:
 
     exercise = found.exercise
     name = exercise.id if exercise else found.target
-    console.print("[bold]" + escape(say("exercise", id=name, folder=exercise.folder if exercise else found.target))
-                  + "[/]")
+    console.print("[bold]" + escape(say("exercise", id=name, folder=exercise.folder) if exercise else name) + "[/]")
     if found.solution_run is not None:
         console.print("  " + escape(say("solution", score=found.solution_run.score,
                                         max=found.solution_run.max_score, path=found.solution)))

@@ -55,7 +55,7 @@ class ValidateOptions:
 class Problem:
     """Something that keeps an exercise from passing (``severity`` is its exit code), or a warning (0)."""
 
-    kind: str  # spec, todo, no-solution, solution, template, hole, grader, unused-accept, accepted-caught
+    kind: str  # spec, todo, no-solution, solution, template, hole, grader; warnings: unused-accept, partial
     message: Message
     where: str | None = None
     severity: int = FAILED
@@ -101,7 +101,7 @@ def validate(target: str, options: ValidateOptions, progress: Progress) -> Valid
     found = Validation(target=target)
     try:
         found.exercise = exercise = get_exercise(target)
-    except GraderError as exc:  # the TA's own words are English: the spec's errors are said in English only
+    except GraderError as exc:  # a spec's errors are in English, as every SpecError is
         text = exc.message + (f" ({exc.hint})" if exc.hint else "")
         found.problems.append(Problem("spec", said(text, text), exc.where, UNUSABLE))
         return found
@@ -115,9 +115,8 @@ def validate(target: str, options: ValidateOptions, progress: Progress) -> Valid
     if found.template_run is not None:
         found.problems += _template_problems(exercise, found.template_run)
     if found.solution_run is not None:
-        problems = _solution_problems(found.solution_run)
-        found.problems += problems
-        if not problems:
+        found.problems += _solution_problems(found.solution_run)
+        if found.solution_run.full_marks:  # mutants of a solution that fails prove nothing
             mutants_started = time.monotonic()
             found.mutants = _mutants(exercise, found.solution, found.solution_run, options, progress, found.problems)
             found.mutant_seconds = time.monotonic() - mutants_started
@@ -206,8 +205,12 @@ def _mutants(exercise: Exercise, path: Path | None, solution_run: GradeResult, o
     answers = (locate_answers(prose_lines(solution), exercise.answers.fingerprints, exercise.answers.questions)
                if exercise.answers is not None else {})
     subject = Subject(exercise, solution, solution_run.outcome.harvest, answers)
-    mutants = [m for m in generate(subject)
-               if not options.only or any(fnmatch.fnmatchcase(m.id, p) for p in options.only)]
+    generated = generate(subject)
+    mutants = [m for m in generated if not options.only or any(fnmatch.fnmatchcase(m.id, p) for p in options.only)]
+    if options.only:
+        problems.append(Problem("partial", said(
+            f"only {len(mutants)} of the {len(generated)} mutants were run (--mutants): this is not the whole proof",
+            f"只執行了 {len(generated)} 個突變中的 {len(mutants)} 個（--mutants）：這不是完整的驗證"), severity=OK))
     full = {c.id: c.points for c in solution_run.checks}
     verdicts: dict[str, MutantVerdict] = {}
 

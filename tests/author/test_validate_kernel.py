@@ -68,6 +68,7 @@ def test_a_weak_rubric_fails_and_names_the_mutants_it_lets_through(tmp_path, cap
     said = [p["message"] for p in found["problems"] if p["kind"] == "hole"]
     assert "no check fails when Conv2D #2: filters 64 → 48" in said
     assert "no check fails when Q4: “1,199,882” → “1,499,852”" in said
+    assert [p["kind"] for p in found["problems"] if not p["severity"]] == ["partial"]  # --mutants: not all of them
     assert code == 1 and not doc["ok"]
 
 
@@ -112,7 +113,7 @@ def test_new_writes_an_exercise_that_is_valid_once_its_todos_are_filled(tmp_path
     assert template["metadata"]["keras_grader"] == {"exercise": new_id}
 
     code, doc = validate_json(capsys, str(folder), "--mutants", "none")
-    problems = doc["exercises"][0]["problems"]
+    problems = [p for p in doc["exercises"][0]["problems"] if p["severity"]]
     assert code == 1 and problems and {p["kind"] for p in problems} == {"todo"}
     assert all(p["where"].startswith(str(folder / "exercise.toml") + ":") and "TODO" in p["message"]
                for p in problems)
@@ -130,3 +131,16 @@ def test_new_writes_an_exercise_that_is_valid_once_its_todos_are_filled(tmp_path
     assert found["problems"] == [], found["problems"]
     assert found["counts"]["generated"] > 20 and found["counts"]["caught"] == found["counts"]["generated"]
     assert code == 0
+
+
+def test_a_solution_below_full_marks_is_said_check_by_check_and_no_mutant_is_run(tmp_path, capsys):
+    folder = copy_exercise(tmp_path, "day096-strides")
+    spec = folder / "exercise.toml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("accept = [{ number = 1344 }]",
+                                                             "accept = [{ number = 1345 }]"), encoding="utf-8")
+    code, doc = validate_json(capsys, str(folder))
+    found = doc["exercises"][0]
+    said = [p["message"] for p in found["problems"] if p["kind"] == "solution"]
+    assert said[0].startswith("the solution scores 6 / 7 (graded)")
+    assert said[1:] == ["p2_separable_params: answer to question 2 (“1,344”) is not the expected answer"]
+    assert found["mutants"] == [] and code == 1

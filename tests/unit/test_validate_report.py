@@ -132,3 +132,11 @@ def test_the_table_shows_every_mutant_in_the_tas_language(exercise, lang, hole, 
     assert hole in rows["Conv2D#2.padding"] and accepted in rows["Conv2D#1.activation"]
     assert "convs" in rows["Conv2D#1.filters"]
     assert verdict in text
+
+
+def test_an_accept_pattern_that_matches_no_mutant_is_a_warning(exercise):
+    from grader.author.validate import _unused_accepts
+
+    assert _unused_accepts(exercise, [mutant("Conv2D#1.activation")]) == []
+    [warning] = _unused_accepts(exercise, [mutant("Conv2D#1.filters")])
+    assert warning.severity == 0 and "'*.activation' matches no mutant" in warning.message.render("en")
