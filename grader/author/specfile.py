@@ -125,12 +125,18 @@ def _model_check(entry: ModelEntry, check_id: str) -> list[str]:
 
 
 def _layer(layer: LayerFacts) -> dict[str, Any]:
+    """The layer's class and the settings exercises ask about (a serialized object, such as a custom
+    activation, is no value a spec can hold: left out)."""
     entry: dict[str, Any] = {"type": layer.keras_type or "*"}
     for key in SETTINGS:
         value = layer.config.get(key)
-        if value is not None and not (isinstance(value, float) and not math.isfinite(value)):
+        if _plain(value) or (isinstance(value, list) and value and all(_plain(v) for v in value)):
             entry[key] = value
     return entry
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _compile(model: ModelFacts) -> dict[str, Any]:

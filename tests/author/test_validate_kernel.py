@@ -72,11 +72,15 @@ def test_a_weak_rubric_fails_and_names_the_mutants_it_lets_through(tmp_path, cap
     assert code == 1 and not doc["ok"]
 
 
-def test_the_untouched_template_must_score_what_the_spec_declares(tmp_path, capsys):
+def test_the_untouched_template_must_score_what_the_spec_declares(tmp_path, capsys, monkeypatch):
     folder = copy_exercise(tmp_path, "day096-strides")
     template = folder / "template.ipynb"
     shutil.copy(SOLUTIONS["day096-strides"], template)  # a template handed out with the solution in it
-    code, doc = validate_json(capsys, str(folder), "--mutants", "none")
+    # by id, from a folder on KERAS_GRADER_EXERCISES (ahead of the shipped one): its solution is found beside it
+    monkeypatch.setenv("KERAS_GRADER_EXERCISES", str(tmp_path / "exercises"))
+    code, doc = validate_json(capsys, "day096-strides", "--mutants", "none")
+    assert doc["exercises"][0]["folder"] == str(folder)
+    assert doc["exercises"][0]["solution"] == str(tmp_path / "solutions" / "day096-strides" / "day096-strides.ipynb")
     problems = [p for p in doc["exercises"][0]["problems"] if p["kind"] == "template"]
     # its code earns the model checks; its answers are the template's text, which is never the student's
     assert {p["message"].split(" (")[0] for p in problems} == {

@@ -195,3 +195,11 @@ def test_new_says_why_a_solution_cannot_be_read(tmp_path):
     (tmp_path / "s.ipynb").write_text("{", encoding="utf-8")
     with pytest.raises(UsageError, match="the solution cannot be read: not a valid notebook"):
         create("demo", tmp_path / "s.ipynb", tmp_path)
+
+
+def test_settings_a_spec_cannot_hold_are_left_out_of_the_layer():
+    from grader.author.specfile import _layer
+
+    facts = harvest(model([layer("Dense", 1, units=10, activation={"class_name": "Mine", "config": {}},
+                                 rate=float("nan"))])).models[0].layers[1]
+    assert _layer(facts) == {"type": "Dense", "units": 10}
