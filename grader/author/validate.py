@@ -29,7 +29,7 @@ from grader.author.todo import placeholders
 from grader.batch.runner import ProgressView, run_parallel
 from grader.errors import GraderError, UsageError
 from grader.execute.outcome import CellState, Status
-from grader.i18n import Message
+from grader.i18n import LANGS, Message
 from grader.pipeline import RunOptions, grade_path
 from grader.rubric.answers.segment import locate_answers
 from grader.rubric.catalog import get_exercise
@@ -180,7 +180,7 @@ def _solution_problems(run: GradeResult) -> list[Problem]:
     return [Problem("solution", said(
         f"the solution scores {run.score:g} / {run.max_score:g} ({run.status.value}): mutants are not run",
         f"參考解答只得 {run.score:g} / {run.max_score:g}（{run.status.value}）：不執行突變測試"))] + [
-        Problem("solution", Message.literal({lang: f"{c.id}: {c.message.render(lang)}" for lang in ("en", "zh-TW")}))
+        Problem("solution", Message.literal({lang: f"{c.id}: {c.message.render(lang)}" for lang in LANGS}))
         for c in failed]
 
 
