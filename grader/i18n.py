@@ -44,6 +44,40 @@ CATALOG: dict[str, dict[str, str]] = {
     "expect.at_most": {"en": "at most {high}", "zh-TW": "至多 {high}"},
     "expect.any": {"en": "any value", "zh-TW": "任意值"},
     "model.not_compiled": {"en": "the model was not compiled", "zh-TW": "模型沒有 compile"},
+    # where a layer's numbers come from (grader/rubric/arithmetic.py), in the student's own terms
+    "arith.conv": {"en": "{layer} {kernel}, {cin} → {filters} channels: {formula} = {params} parameters",
+                   "zh-TW": "{layer} {kernel}，{cin} → {filters} 個通道：{formula} = {params} 個參數"},
+    "arith.separable": {
+        "en": "{layer} {kernel}, {cin} → {filters} channels: depthwise + pointwise {formula} = {params} parameters",
+        "zh-TW": "{layer} {kernel}，{cin} → {filters} 個通道：depthwise + pointwise {formula} = {params} 個參數"},
+    "arith.separable_dm": {
+        "en": "{layer} {kernel}, {cin} → {filters} channels, depth_multiplier {dm}: depthwise + pointwise "
+              "{formula} = {params} parameters",
+        "zh-TW": "{layer} {kernel}，{cin} → {filters} 個通道，depth_multiplier {dm}：depthwise + pointwise "
+                 "{formula} = {params} 個參數"},
+    "arith.depthwise": {"en": "{layer} {kernel} on {cin} channels, depth_multiplier {dm}: {formula} = {params} parameters",
+                        "zh-TW": "{layer} {kernel}，{cin} 個通道，depth_multiplier {dm}：{formula} = {params} 個參數"},
+    "arith.dense": {"en": "{layer}, {cin} inputs → {units} units: {formula} = {params} parameters",
+                    "zh-TW": "{layer}，{cin} 個輸入 → {units} 個神經元：{formula} = {params} 個參數"},
+    "arith.batchnorm": {"en": "{layer} on {channels} channels (gamma, beta, moving mean and variance): {formula} = "
+                              "{params} parameters",
+                        "zh-TW": "{layer}，{channels} 個通道（gamma、beta、移動平均與變異數）：{formula} = {params} 個參數"},
+    "arith.no_weights": {"en": "{layer} has no weights: 0 parameters", "zh-TW": "{layer} 沒有權重：0 個參數"},
+    "arith.total": {"en": "sum over the layers: {terms} = {total}", "zh-TW": "各層相加：{terms} = {total}"},
+    "arith.size_valid": {"en": "output size {formula} = {size} with padding='valid'",
+                         "zh-TW": "輸出大小 {formula} = {size}（padding='valid'）"},
+    "arith.size_same": {"en": "output size {formula} = {size} with padding='same'",
+                        "zh-TW": "輸出大小 {formula} = {size}（padding='same'）"},
+    "arith.size_kept": {"en": "output size {size}, the input's: padding='same' with strides 1 keeps it",
+                        "zh-TW": "輸出大小 {size}，與輸入相同：padding='same' 且 strides 為 1 時不變"},
+    "arith.flatten": {"en": "flattened: {formula} = {size} values per sample", "zh-TW": "攤平：{formula} = 每筆資料 {size} 個值"},
+    "arith.dim": {"en": "{dim}: {text}", "zh-TW": "{dim}：{text}"},
+    "arith.dims2": {"en": "{d0}; {d1}", "zh-TW": "{d0}；{d1}"},
+    "arith.dims3": {"en": "{d0}; {d1}; {d2}", "zh-TW": "{d0}；{d1}；{d2}"},
+    "dim.length": {"en": "length", "zh-TW": "長度"},
+    "dim.height": {"en": "height", "zh-TW": "高"},
+    "dim.width": {"en": "width", "zh-TW": "寬"},
+    "dim.depth": {"en": "depth", "zh-TW": "深"},
     # answer checks
     "answer.missing": {"en": "answer to question {question} not found", "zh-TW": "找不到第 {question} 題的答案"},
     "answer.ok": {"en": "answer to question {question} accepted", "zh-TW": "第 {question} 題答案正確"},
@@ -215,6 +249,33 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
+def number(value: Any) -> str:
+    """A scalar as every report writes it: thousands grouped ("2,555", "19,392"), as Keras' summary does.
+
+    The one formatter for counts: constraints, answer matchers, the model
+    comparison and every catalogue field written ``{name:,}`` come here, so
+    one report never says "19,392" on one line and "2555" on the next.
+    Shapes and kernel sizes are tuples, written as code (``(220, 220, 64)``).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
+
+
+class _Formatter(Formatter):
+    """``str.format`` with ``{n:,}`` written by ``number``."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec == "," and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return number(value)
+        return super().format_field(value, format_spec)
+
+
+_FORMAT = _Formatter()
+
+
 def normalise_lang(lang: str | None) -> str:
     if not lang:
         return DEFAULT_LANG
@@ -252,7 +313,7 @@ class Message:
             if {name for _, name, _, _ in Formatter().parse(template) if name} != set(params):
                 return None
             try:
-                template.format(**params)
+                _FORMAT.format(template, **params)
             except (ValueError, TypeError, KeyError, IndexError, AttributeError):
                 return None
         return cls(key=key, params=dict(params))
@@ -267,7 +328,8 @@ class Message:
             return self.text.get(lang) or self.text.get(DEFAULT_LANG) or next(iter(self.text.values()), "")
         template = CATALOG[self.key].get(lang) or CATALOG[self.key][DEFAULT_LANG]
         # a parameter may itself be a message ("between 0.1 and 0.5"), rendered in the same language
-        return template.format(**{k: v.render(lang) if isinstance(v, Message) else v for k, v in self.params.items()})
+        return _FORMAT.format(template, **{k: v.render(lang) if isinstance(v, Message) else v
+                                           for k, v in self.params.items()})
 
 
 def join(messages: list[Message], lang: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 from rich.console import Console
 from rich.text import Text
 
+from grader.batch import similarity
 from grader.batch.store import FEEDBACK, OutDir, atomic_write
 from grader.report import class_report, csv_report, html, junit, markdown
 from grader.report.common import Doc, clean, flagged, needs_look, student_id
@@ -36,6 +37,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "review": "needs a human look: verdicts the grader is unsure of (see report.html)",
         "also": "{id}: also {others}",
         "problems": "input problems",
+        "similar": "similar submissions (at least {threshold:.0%} of one's own text in the other's; for a human "
+                   "look, scores unchanged)",
+        "pair": "{a} ~ {b}: {share_a:.0%} of {a}'s own text is in {b}'s, {share_b:.0%} the other way",
         "notices": "notices",
         "outputs": "outputs: {paths}",
         "graded_run": "{done} graded this run in {seconds:.1f} s, {fresh} up to date",
@@ -61,6 +65,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "review": "需要人工確認：評分程式沒有把握的評分項目（見 report.html）",
         "also": "{id}：另有 {others}",
         "problems": "輸入檔案的問題",
+        "similar": "內容相似的作業（一方自己寫的內容至少 {threshold:.0%} 出現在另一方；請人工檢查，不影響分數）",
+        "pair": "{a} ~ {b}：{a} 自己寫的內容有 {share_a:.0%} 出現在 {b} 的作業中，反之 {share_b:.0%}",
         "notices": "注意事項",
         "outputs": "輸出：{paths}",
         "graded_run": "本次評分 {done} 份，用時 {seconds:.1f} 秒；{fresh} 份已是最新",
@@ -111,8 +117,9 @@ def rebuild(out: OutDir, manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
                 stale.unlink()
     _write_if_changed(out, "junit.xml", junit.render(docs, name=str(manifest.get("exercise", "keras-grader"))))
     problems = list(manifest.get("problems") or ()) + list(manifest.get("notices") or ())
+    similar = similarity.rebuild(out, docs, manifest.get("similarity"))
     _write_if_changed(out, "report.html", class_report.render(docs, title_of(manifest), problems,
-                                                              manifest.get("lang") or "en"))
+                                                              manifest.get("lang") or "en", similar))
     return docs
 
 
@@ -134,9 +141,9 @@ def print_summary(console: Console, docs: Sequence[Doc], manifest: Mapping[str, 
         # member name reaches the TA's terminal
         console.print(Text(clean(text), style=style), soft_wrap=True)
 
-    def listing(key: str, items: Sequence[str], style: str = "") -> None:
+    def listing(key: str, items: Sequence[str], style: str = "", **values: Any) -> None:
         if items:
-            say(phrase(lang, "count", title=phrase(lang, key), n=len(items)), style)
+            say(phrase(lang, "count", title=phrase(lang, key, **values), n=len(items)), style)
             for item in items[:LIST_AT_MOST]:
                 say(f"  {item}")
             if len(items) > LIST_AT_MOST:
@@ -163,6 +170,11 @@ def print_summary(console: Console, docs: Sequence[Doc], manifest: Mapping[str, 
             "yellow")
     listing("duplicates", [phrase(lang, "also", id=student_id(d), others=", ".join(d["batch"]["duplicates"]))
                            for d in docs if d["batch"].get("duplicates")], "yellow")
+    similar = similarity.load(out)
+    if similar is not None and similar["pairs"]:
+        listing("similar", [phrase(lang, "pair", a=p["a"], b=p["b"], share_a=p["similarity_a"],
+                                   share_b=p["similarity_b"]) for p in similar["pairs"]], "yellow",
+                threshold=similar.get("threshold", 0))
     listing("problems", [f"{p['where']}: {p['what']}" for p in manifest.get("problems") or ()], "red")
     listing("notices", [f"{p['where']}: {p['what']}" for p in manifest.get("notices") or ()])
     outputs = ["grades.csv", "report.html", "junit.xml", "feedback/", "results/"]

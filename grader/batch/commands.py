@@ -28,7 +28,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from grader import __version__
-from grader.batch import aggregate, archive, discover, shard
+from grader.batch import aggregate, archive, discover, shard, similarity
 from grader.batch.merge import merge_outs
 from grader.batch.runner import ProgressView, run_parallel
 from grader.batch.store import OutDir, cache_key, host, slug
@@ -66,12 +66,17 @@ def cmd_grade(args: argparse.Namespace, grade_fn: GradeFn | None = None, console
         jobs = _stale_entries(entries, out, exercise, args)
         manifest = {"exercise": exercise.id, "title": dict(exercise.title), "lang": args.lang, "lms": args.lms,
                     "lms_column": args.lms_column, "source": str(source), "shard": args.shard,
-                    "grader_version": __version__, "problems": found.problems, "notices": _notices(found, args.lang)}
+                    "grader_version": __version__, "problems": found.problems, "notices": _notices(found, args.lang),
+                    # the TA's comparison of what students wrote (never a score); off with --no-similarity
+                    "similarity": None if getattr(args, "no_similarity", False) else
+                    {"threshold": getattr(args, "similarity_threshold", similarity.DEFAULT_THRESHOLD)}}
         out.write_manifest(manifest)
         options = RunOptions(cell_timeout=args.timeout, hide=(out.root.resolve(), source.resolve()),
                              fast=not args.cold)
         with ProgressView(len(jobs), label=f"grading {exercise.id}") as view:
             outcome = run_parallel(jobs, _worker(exercise, options, args.lang, out, grade_fn), args.jobs, view)
+        if manifest["similarity"] is not None:
+            similarity.store_written(out, entries, exercise)
         docs = aggregate.rebuild(out, manifest)
         say = functools.partial(aggregate.phrase, args.lang)
         lines = [say("graded_run", done=len(outcome.done), seconds=outcome.seconds, fresh=len(entries) - len(jobs))

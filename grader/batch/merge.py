@@ -15,6 +15,7 @@ import os
 from typing import Any, Sequence
 
 from grader.batch.aggregate import rebuild
+from grader.batch.similarity import copy_written
 from grader.batch.store import OutDir
 from grader.errors import UsageError
 
@@ -60,6 +61,7 @@ def _copy_results(src: OutDir, out: OutDir) -> list[dict[str, str]]:
             if _rank(mine) > _rank(doc):
                 continue  # on a tie the later folder wins
         out.write_result(doc)
+        copy_written(src, out, doc["batch"]["slug"])
     return problems
 
 

@@ -136,7 +136,7 @@ class OutDir:
         return self.results / f"{slug(ident)}.json"
 
     def load_result(self, ident: str) -> dict[str, Any] | None:
-        return _read_json(self.result_path(ident))
+        return read_json(self.result_path(ident))
 
     def write_result(self, doc: Mapping[str, Any]) -> Path:
         path = self.result_path(doc["batch"]["id"])
@@ -145,14 +145,14 @@ class OutDir:
 
     def all_results(self) -> list[dict[str, Any]]:
         """Every readable result, sorted by id; unreadable files are skipped (they are regraded)."""
-        docs = [_read_json(p) for p in sorted(self.results.glob("*.json"))] if self.results.is_dir() else []
+        docs = [read_json(p) for p in sorted(self.results.glob("*.json"))] if self.results.is_dir() else []
         return sorted((d for d in docs if d and isinstance(d.get("batch"), dict) and "id" in d["batch"]),
                       key=lambda d: _id_order(d["batch"]["id"]))
 
     # ---- the manifest
 
     def manifest(self) -> dict[str, Any]:
-        return _read_json(self.root / MANIFEST) or {}
+        return read_json(self.root / MANIFEST) or {}
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         atomic_write(self.root / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
@@ -167,7 +167,8 @@ def _id_order(ident: str) -> tuple[str, int]:
     return (base, int(n) if n.isdigit() else 0)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from ``path``; None if it is missing, unreadable or not an object."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -23,7 +23,7 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["CACHE_ENV", "cache_folder", "font_lists", "seed"]
+__all__ = ["CACHE_ENV", "cache_folder", "cache_root", "font_lists", "seed"]
 
 CACHE_ENV = "KERAS_GRADER_CACHE"
 FONT_LISTS = "fontlist-*.json"
@@ -53,13 +53,18 @@ def _matplotlib_version() -> str | None:
         return None
 
 
+def cache_root() -> Path:
+    """The grader's per-user cache: ``$KERAS_GRADER_CACHE``, else ``~/.cache/keras-grader``."""
+    return Path(os.environ.get(CACHE_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "keras-grader"))
+
+
 def cache_folder() -> Path | None:
     """Where this interpreter's font lists live; None without matplotlib (nothing to build)."""
     version = _matplotlib_version()
     if version is None:
         return None
-    root = os.environ.get(CACHE_ENV) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "keras-grader")
+    root = cache_root()
     # Per environment, not per interpreter: two virtualenvs share one python, not one matplotlib (the list
     # names the font files in its mpl-data folder).
     key = hashlib.sha256(f"{os.path.realpath(sys.prefix)}\0{version}".encode()).hexdigest()[:12]

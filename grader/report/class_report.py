@@ -15,18 +15,22 @@ from urllib.parse import quote
 
 from grader.i18n import normalise_lang
 from grader.report.common import Doc, needs_look, shown, student_id
+from grader.report import similarity_report
 from grader.report.html import esc, page
+from grader.report.svg import fit, time_bins
 
 _WORDS = {
     "en": {"report": "Class report", "submissions": "submissions", "students": "students", "mean": "mean",
            "median": "median", "full": "full marks", "histogram": "Score distribution",
            "pass_rate": "Pass rate per check", "look": "Needs a human look", "all": "All submissions",
            "nothing": "Nothing stands out.", "score": "Score", "status": "Status", "why": "Why",
-           "count": "number of submissions", "problems": "Input problems"},
+           "count": "number of submissions", "problems": "Input problems", "time": "Time per submission",
+           "timed": "seconds graded"},
     "zh-TW": {"report": "全班報告", "submissions": "份作業", "students": "位學生", "mean": "平均",
               "median": "中位數", "full": "滿分", "histogram": "分數分布", "pass_rate": "各評分項目通過率",
               "look": "需要人工檢查", "all": "所有作業", "nothing": "沒有需要特別注意的作業。", "score": "分數",
-              "status": "狀態", "why": "原因", "count": "作業份數", "problems": "輸入問題"},
+              "status": "狀態", "why": "原因", "count": "作業份數", "problems": "輸入問題", "time": "每份作業的評分時間",
+              "timed": "評分秒數"},
 }
 
 
@@ -64,8 +68,9 @@ def histogram_svg(bins: Sequence[tuple[str, int]], label: str) -> str:
             parts.append(f'<text x="{x + slot * 0.4:.1f}" y="{y - 4:.1f}" text-anchor="middle">{count}</text>')
         parts.append(f'<text x="{x + slot * 0.4:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f"{esc(name)}</text>")
-    parts.append(f'<text x="12" y="{top + plot_h / 2:.0f}" transform="rotate(-90 12 {top + plot_h / 2:.0f})" '
-                 f'text-anchor="middle">{esc(label)}</text></svg>')
+    # the axis label turned on its side: its glyphs reach ~14 px left of x, so x leaves room for them
+    parts.append(f'<text x="16" y="{top + plot_h / 2:.0f}" transform="rotate(-90 16 {top + plot_h / 2:.0f})" '
+                 f'text-anchor="middle">{esc(fit(label, plot_h))}</text></svg>')
     return "".join(parts)
 
 
@@ -91,9 +96,8 @@ def pass_rate_svg(rates: Sequence[Mapping[str, Any]]) -> str:
     for i, rate in enumerate(rates):
         share = rate["passed"] / rate["n"] if rate["n"] else 0.0
         y = 5 + i * row
-        title = rate["title"] if len(rate["title"]) <= 40 else rate["title"][:39] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{esc(title)}'
-                     f"<title>{esc(rate['id'])}</title></text>")
+        parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{esc(fit(rate["title"], label_w - 12))}'
+                     f"<title>{esc(rate['title'])} ({esc(rate['id'])})</title></text>")
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="16" fill="#eaeef2"/>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w * share:.1f}" height="16" fill="#1a7f37"/>')
         mean = rate["points"] / rate["n"] if rate["n"] else 0.0
@@ -109,7 +113,7 @@ def feedback_link(doc: Doc) -> str:
 
 
 def render(docs: Sequence[Doc], title: str = "", problems: Sequence[Mapping[str, str]] = (),
-           lang: str = "en") -> str:
+           lang: str = "en", similarity: Mapping[str, Any] | None = None) -> str:
     w = _WORDS[normalise_lang(lang)]
     primary = _primary(docs)
     scores = [d["score"] for d in primary]
@@ -124,6 +128,8 @@ def render(docs: Sequence[Doc], title: str = "", problems: Sequence[Mapping[str,
             + ", ".join(f"<code>{esc(s)}</code> {n}" for s, n in sorted(statuses.items())) + "</p>",
             f"<h2>{esc(w['histogram'])}</h2>", histogram_svg(score_bins(scores, max_score), w["count"]),
             f"<h2>{esc(w['pass_rate'])}</h2>", pass_rate_svg(pass_rates(primary)),
+            f"<h2>{esc(w['time'])}</h2>",
+            histogram_svg(time_bins([float(d.get("seconds") or 0) for d in docs]), w["count"]),
             f"<h2>{esc(w['look'])}</h2>"]
     flagged = [(d, needs_look(d, lang)) for d in docs]
     flagged = [(d, reasons) for d, reasons in flagged if reasons]
@@ -138,6 +144,10 @@ def render(docs: Sequence[Doc], title: str = "", problems: Sequence[Mapping[str,
     if problems:
         body.append(f"<h2>{esc(w['problems'])}</h2><ul>" + "".join(
             f"<li><code>{esc(p.get('where', ''))}</code>: {esc(p.get('what', ''))}</li>" for p in problems) + "</ul>")
+    slugs = {student_id(d): (d.get("batch") or {}).get("slug") for d in docs}
+    similar = similarity_report.section(similarity, normalise_lang(lang), slugs)
+    if similar:
+        body.append(similar)
     check_ids = [r["id"] for r in pass_rates(docs)]
     head = "".join(f'<th title="{esc(c)}">{i + 1}</th>' for i, c in enumerate(check_ids))
     rows = []

@@ -28,6 +28,7 @@ def check_to_dict(check: CheckResult, lang: str) -> dict[str, Any]:
         "details": [m.render(lang) for m in check.details],
         "hint": (check.hint.get(lang) or check.hint.get("en")) if check.hint else None,
         "hidden": check.hidden,
+        "comparison": check.comparison.to_dict(lang) if check.comparison else None,
         **evidence_fields(check, lang),
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 
+from grader.report import comparison
 from grader.report.common import (ResultLike, as_doc, check_lines, read_and_review, run_notes, shown, student_id,
                                   words)
 
@@ -39,9 +40,11 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
         lines.append(f"  {escape(message)}")
         lines.extend(f"  - {escape(d)}" for d in details)
         lines.extend(f"  - {_EMPHASIS[kind]}{escape(text)}{_EMPHASIS[kind]}"
-                     for kind, text in read_and_review(check, doc))
+                     for kind, text in read_and_review(check, doc, reveal_hidden))
         if hint:
             lines.append(f"  - *{w['hint']}:* {escape(hint)}")
+    for check, shown_model in comparison.sections(doc["checks"], reveal_hidden):
+        lines += ["", *comparison.markdown(shown_model, check["title"], doc.get("lang"), escape)]
     notes = run_notes(doc)
     if notes:
         lines += ["", f"## {w['notes']}", ""] + [f"- {escape(n)}" for n in notes]

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
+from grader.report import comparison
 from grader.report.common import as_doc, clean, read_and_review, run_notes, shown
 from grader.rubric.result import GradeResult
 
@@ -66,12 +67,14 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
             lines: list[RenderableType] = [Text(check.message.render(lang))]
             if check.details:
                 lines.append(_hanging([("•", detail.render(lang)) for detail in check.details], "dim"))
-            lines.extend(Text(text, style=_STYLE[kind]) for kind, text in read_and_review(entry, doc))
+            lines.extend(Text(text, style=_STYLE[kind]) for kind, text in read_and_review(entry, doc, reveal_hidden))
             if check.hint:
                 lines.append(_hanging([(f"{words['hint']}:", check.hint.get(lang) or check.hint.get("en", ""))], "cyan"))
             feedback = Group(*lines)
         table.add_row(mark, title, f"{shown(check.points)}/{shown(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
+    parts += [comparison.renderable(shown_model, check["title"], lang)
+              for check, shown_model in comparison.sections(doc["checks"], reveal_hidden)]
     notes = run_notes(doc)  # the same notes, in the same order, as every other report
     if notes:
         parts.append(Panel(_hanging([("•", clean(note)) for note in notes]), title=words["notes"],

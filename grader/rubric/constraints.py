@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.errors import SpecError
-from grader.i18n import Message
+from grader.i18n import Message, number
 
 
 def _canon(value: Any) -> Any:
@@ -39,13 +39,13 @@ def same(expected: Any, found: Any) -> bool:
 
 
 def show(value: Any) -> str:
+    """A measured or expected value as reports write it: numbers by ``number``, tuples as code."""
     if isinstance(value, (list, tuple)):
-        return "(" + ", ".join("None" if v is None else show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return "(" + ", ".join("None" if v is None else show(v) if isinstance(v, (list, tuple, str)) else str(v)
+                               for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, str):
         return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10000:
-        return f"{value:,}"
-    return "None" if value is None else str(value)
+    return "None" if value is None else number(value)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
                                    max_points=check.points, message=message, details=details,
                                    hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden,
                                    evidence=_in_file(verdict.evidence, submission),
-                                   evidence_missing=verdict.evidence_missing, review=verdict.review))
+                                   evidence_missing=verdict.evidence_missing, review=verdict.review,
+                                   comparison=None if check.hidden else verdict.comparison))
     name = submission_name or (str(submission.path) if submission is not None else "?")
     return GradeResult(exercise=exercise.id, submission=name, checks=tuple(results), outcome=outcome,
                        notes=tuple(run_notes(outcome, submission)))

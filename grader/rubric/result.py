@@ -7,6 +7,7 @@ from typing import Mapping
 
 from grader.execute.outcome import ExecutionOutcome, Status
 from grader.i18n import Message
+from grader.rubric.compare import Comparison
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class CheckResult:
     evidence: Quote | None = None  # where the verdict was read (checks of the student's text)
     evidence_missing: Message | None = None  # why there is no evidence, when the check looked for some
     review: Message | None = None  # why a person should look at this verdict; None when the grader is sure
+    comparison: Comparison | None = None  # the closest model beside the spec; never for a hidden check
 
     @property
     def passed(self) -> bool:

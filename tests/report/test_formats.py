@@ -154,7 +154,8 @@ def test_class_report_is_self_contained_and_escaped(docs):
     text = class_report.render(docs, "Strides <i>", [{"where": "a.zip:../x", "what": "refused: <climbs>"}])
     assert_well_formed_html(text)
     assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
-    assert text.count("<svg") == 2 and "Score distribution" in text and "Pass rate per check" in text
+    assert text.count("<svg") == 3 and "Score distribution" in text and "Pass rate per check" in text
+    assert "Time per submission" in text
     assert "&lt;b&gt;mallory&lt;/b&gt;" in text and "Strides &lt;i&gt;" in text and "&lt;climbs&gt;" in text
     assert 'href="feedback/_b_mallory__b_~1.html"' in text
     look = text.split("Needs a human look")[1].split("<h2>")[0]
@@ -175,3 +176,14 @@ def test_the_ta_and_lms_formats_quote_where_a_failed_answer_was_read():
     assert "a person will look at this: the answer to question 1 is neither" in failure.text
     comment = _rows(csv_report.grades_csv([doc], "moodle"))[1][-1]
     assert "(read in cell 9, line 2: \u201c約 16\u201d)." in comment
+
+
+def test_pages_name_a_chinese_font_of_each_system():
+    """Windows (Microsoft JhengHei), macOS (PingFang TC), Linux (Noto Sans CJK TC): no box where a glyph should be."""
+    from grader.notebook.display import CSS as NOTEBOOK_CSS
+    from grader.report.html import CSS
+
+    for css in (CSS, NOTEBOOK_CSS):
+        body = css.split("}")[0] if css is CSS else css
+        assert all(font in body for font in ('"Microsoft JhengHei"', '"PingFang TC"', '"Noto Sans CJK TC"'))
+    assert '"PingFang TC"' in CSS.split("svg text{")[1]  # the plots' labels too

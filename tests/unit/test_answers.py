@@ -188,3 +188,16 @@ def test_code_lines_are_the_executable_code_with_comments_cut_off():
                                           ("model.summary()", False), ("print(2)", False), ("Conv2D(32, (3, 3))", True)])
 def test_an_object_built_and_dropped_is_an_answer_typed_into_a_code_cell(source, prose):
     assert bool(cell_prose(Cell(0, "code", source))) is prose
+
+
+def test_after_the_last_prompt_a_list_answers_in_order_unless_its_first_line_fills_the_last_slot():
+    slots = "Question one: what is it?\nAnswer:\nQuestion two: how many?\nAnswer:\nQuestion three: which?\nAnswer:"
+    prints = Fingerprints.from_texts([slots], PROMPTS)
+
+    def read(*cells):
+        sub = Submission(path=None, fmt="ipynb", cells=tuple(Cell(i, "markdown", s) for i, s in enumerate(cells)))
+        return {n: a.text for n, a in locate_answers(prose_lines(sub), prints, 3).items()}
+
+    assert read(slots, "答：yes\n答：2\n答：Adam") == {1: "yes", 2: "2", 3: "Adam"}  # after the empty slots
+    filled = slots.replace("Question three: which?\nAnswer:", "Question three: which?\nAnswer: Adam\nSGD")
+    assert read(filled) == {1: "", 2: "", 3: "Adam\nSGD"}  # written into the last slot, and below it

@@ -108,7 +108,12 @@ class Fingerprints:
         norm, _ = normalise(text)
         return bool(norm) and digest(norm) in self.lines
 
-    def question_at(self, text: str) -> tuple[int, int, int] | None:
+    def question_at(self, text: str) -> tuple[int, str] | None:
+        """If ``text`` starts with a known question prompt: (question, rest of the line)."""
+        found = self.prompt_span(text)
+        return None if found is None else (found[0], text[found[2]:])
+
+    def prompt_span(self, text: str) -> tuple[int, int, int] | None:
         """If ``text`` starts with a known question prompt: (question, where it starts, where it ends) in ``text``."""
         norm, where = normalise(text)
         for q in self.questions:

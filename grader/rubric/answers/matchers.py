@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 from grader.errors import SpecError
+from grader.i18n import number
 
 _WORD_NUMBERS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -183,7 +184,7 @@ class Number(Matcher):
         return {"number": self.value}
 
     def describe(self) -> str:
-        return f"{self.value:,}"
+        return number(self.value)
 
     @classmethod
     def _parse(cls, table: dict[str, Any], where: str) -> "Number":

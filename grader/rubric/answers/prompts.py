@@ -52,7 +52,7 @@ class PromptHit:
 
 
 def find_prompt(text: str, prints: Fingerprints) -> PromptHit | None:
-    exact = prints.question_at(text)
+    exact = prints.prompt_span(text)
     if exact is not None:
         question, start, end = exact
         return PromptHit(question, start, end, exact=True)

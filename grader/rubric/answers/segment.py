@@ -143,7 +143,9 @@ def _is_prompt(piece: Piece, reader: _Reader) -> bool:
 
 def _final_list(pieces: list[Piece], last_anchor: int, reader: _Reader) -> list[int]:
     """The questions whose prompts, with nothing answered between them, end the prompts, when at least as many
-    unnumbered lines follow the last one as there are such questions: a list answering them in order."""
+    unnumbered lines follow the last one as there are such questions: a list answering them in order. Not when
+    the first of them is written into the last prompt's slot (marked, with no empty slot before it): that one
+    is the last question's answer ("Answer: Adadelta" under the last prompt, and a line added below it)."""
     if last_anchor < 0 or not pieces[last_anchor].filler:
         return []
     run = [pieces[last_anchor].prompt.question]
@@ -152,12 +154,18 @@ def _final_list(pieces: list[Piece], last_anchor: int, reader: _Reader) -> list[
             run.insert(0, piece.prompt.question)
         elif not (piece.template or piece.filler) or _is_prompt(piece, reader):
             break
-    items = 0
-    for piece in pieces[last_anchor + 1:]:
-        if piece.label is not None:
-            break
-        items += not (piece.template or piece.filler) and piece.line.source not in _IN_CODE
-    return run if len(run) > 1 and items >= len(run) else []
+    after = _until_numbered(pieces[last_anchor + 1:])
+    items = [piece for piece in after if not (piece.template or piece.filler) and piece.line.source not in _IN_CODE]
+    empty_slot = any(piece.template and piece.line.text.strip() for piece in after[:after.index(items[0])]) \
+        if items else False
+    if items and items[0].marker and not empty_slot:
+        return []
+    return run if len(run) > 1 and len(items) >= len(run) else []
+
+
+def _until_numbered(pieces: list[Piece]) -> list[Piece]:
+    numbered = next((i for i, piece in enumerate(pieces) if piece.label is not None), len(pieces))
+    return pieces[:numbered]
 
 
 def _prompt(reader: _Reader, piece: Piece) -> None:

@@ -16,6 +16,7 @@ from grader.execute.outcome import ExecutionOutcome
 from grader.harvest.schema import Harvest
 from grader.i18n import Message
 from grader.rubric.answers.sheet import Answer
+from grader.rubric.compare import Comparison
 from grader.rubric.result import Quote
 
 Text = Mapping[str, str]  # language -> text
@@ -45,6 +46,7 @@ class Verdict:
     evidence: Quote | None = None
     evidence_missing: Message | None = None
     review: Message | None = None
+    comparison: Comparison | None = None  # a model check: the closest model beside the spec (issue 19)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from grader.errors import SpecError
 from grader.harvest.schema import LayerFacts, ModelFacts
 from grader.i18n import Message
 from grader.rubric.checks.base import Check, Evidence, Verdict
+from grader.rubric.compare import Measured, compare, describe_type, layer_value
 from grader.rubric.constraints import Constraint, show
 
 MATCH_MODES = ("exact", "subsequence", "unordered")
@@ -65,17 +66,8 @@ class _Finding:
     message: Message | None = None
 
 
-def _layer_value(layer: LayerFacts, attr: str) -> Any:
-    if attr == "output_shape":
-        shape = layer.output_shape
-        return tuple(shape[1:]) if isinstance(shape, tuple) and shape and not isinstance(shape[0], tuple) else shape
-    if attr == "params":
-        return layer.params
-    return layer.config.get(attr)
-
-
 def _describe_layers(layers: tuple[LayerFacts, ...]) -> str:
-    return ", ".join(layer.keras_type or f"{layer.class_name} (not Keras)" for layer in layers) or "no layers"
+    return ", ".join(describe_type(layer) for layer in layers) or "no layers"
 
 
 @dataclass(frozen=True)
@@ -101,41 +93,45 @@ class ModelCheck(Check):
         findings, best = max(scored, key=lambda pair: (sum(f.ok for f in pair[0]), pair[1].uid))
         total = len(findings)
         satisfied = sum(f.ok for f in findings)
+        comparison = compare(best, self.rows(best.body()), self._measured(best), extras_allowed=self.match != "exact")
         if satisfied == total:
             return Verdict(1.0, Message.of("model.ok", cell=_cell_label(best), layers=_describe_layers(best.body()),
-                                           params=best.total_params))
+                                           params=best.total_params), comparison=comparison)
         relevant = [m for m in models if any(layer.keras_type in wanted_types for layer in m.body())]
         if wanted_types and not relevant:
-            return Verdict(0.0, Message.of("model.no_type", types=", ".join(sorted(wanted_types))))
+            return Verdict(0.0, Message.of("model.no_type", types=", ".join(sorted(wanted_types))),
+                           comparison=comparison)
         problems = tuple(f.message for f in findings if not f.ok and f.message is not None)
         fraction = satisfied / total if self.partial and total else 0.0
         closest = Message.of("model.closest", cell=_cell_label(best), layers=_describe_layers(best.body()))
-        return Verdict(fraction, problems[0] if problems else closest, details=problems[1:] + (closest,))
+        return Verdict(fraction, problems[0] if problems else closest, details=problems[1:] + (closest,),
+                       comparison=comparison)
+
+    def _measured(self, model: ModelFacts) -> list[Measured]:
+        """The model's properties and compile settings the spec names, each with its verdict."""
+        measured = [Measured(prop, constraint, found, constraint.ok(found)) for prop, constraint, found in
+                    ((p, c, _model_property(model, p)) for p, c in self.properties.items())]
+        if self.compile and model.compile is not None:
+            measured += [Measured(f"compile {key}", constraint, found, _compile_ok(constraint, key, found))
+                         for key, constraint in self.compile.items() for found in (_compile_value(model, key),)]
+        return measured
 
     def _judge(self, model: ModelFacts) -> list[_Finding]:
         findings = self._judge_layers(model.body())
-        measured = [(prop, constraint, _model_property(model, prop)) for prop, constraint in self.properties.items()]
-        failed = [prop for prop, constraint, found in measured if not constraint.ok(found)]
+        measured = self._measured(model)
         # "found None" and "found 0" would not tell the student why: an unbuilt model says it once, with the fix
-        unknown = [prop for prop in failed if not model.built and prop in _NEED_BUILD]
-        for prop, constraint, found in measured:
-            if prop not in failed:
+        unknown = [m.name for m in measured if not m.ok and not model.built and m.name in _NEED_BUILD]
+        for m in measured:
+            if m.ok:
                 findings.append(_Finding(True))
-            elif prop in unknown:
-                findings.append(_Finding(False, None if prop != unknown[0] else Message.of(
+            elif m.name in unknown:
+                findings.append(_Finding(False, None if m.name != unknown[0] else Message.of(
                     "model.unbuilt", props=", ".join(p.replace("_", " ") for p in unknown))))
             else:
-                findings.append(_Finding(False, Message.of("model.prop", prop=prop.replace("_", " "),
-                                                           expected=constraint.describe(), found=show(found))))
-        if self.compile:
-            if model.compile is None:
-                findings.append(_Finding(False, Message.of("model.not_compiled")))
-            else:
-                for key, constraint in self.compile.items():
-                    found = _compile_value(model, key)
-                    ok = _compile_ok(constraint, key, found)
-                    findings.append(_Finding(ok, None if ok else Message.of(
-                        "model.prop", prop=f"compile {key}", expected=constraint.describe(), found=show(found))))
+                findings.append(_Finding(False, Message.of("model.prop", prop=_prop_label(m.name),
+                                                           expected=m.constraint.describe(), found=show(m.found))))
+        if self.compile and model.compile is None:
+            findings.append(_Finding(False, Message.of("model.not_compiled")))
         return findings
 
     def _judge_layers(self, body: tuple[LayerFacts, ...]) -> list[_Finding]:
@@ -148,11 +144,7 @@ class ModelCheck(Check):
                 "model.layer_count", expected=len(self.layers),
                 expected_types=", ".join(s.type_name() for s in self.layers),
                 found=len(body), found_types=_describe_layers(body))))
-            # Same length: layer by layer. Otherwise the count has failed already; pairing in order (as
-            # "subsequence") keeps one extra or missing layer from turning every later layer into a mismatch.
-            pairs = list(zip(self.layers, body)) if ok else self._align(body, ordered=True)
-        else:
-            pairs = self._align(body, ordered=self.match == "subsequence")
+        pairs = self._pairs(body)
         ordinals: dict[str, int] = {}
         for position, (spec, layer) in enumerate(pairs, 1):
             name = spec.type_name()
@@ -160,6 +152,32 @@ class ModelCheck(Check):
             label = f"{name} #{ordinals[name]}"
             findings.extend(self._judge_layer(spec, layer, label, body.index(layer) + 1 if layer else position))
         return findings
+
+    def _pairs(self, body: tuple[LayerFacts, ...]) -> list[tuple[LayerSpec, LayerFacts | None]]:
+        """Each expected layer with the found one it is judged against (None: not found)."""
+        if self.match == "exact" and len(body) == len(self.layers):
+            return list(zip(self.layers, body))
+        # Otherwise "exact" has failed on the count already; pairing in order (as "subsequence") keeps one extra
+        # or missing layer from turning every later layer into a mismatch.
+        return self._align(body, ordered=self.match != "unordered")
+
+    def rows(self, body: tuple[LayerFacts, ...]) -> list[tuple[LayerSpec | None, LayerFacts | None]]:
+        """The pairs as a student reads their model: every found layer once, in order, the missing ones where
+        they belong (after the layer paired before them); for ``unordered``, the layers no spec took at the end."""
+        pairs = self._pairs(body)
+        if self.match == "unordered":
+            taken = {id(layer) for _, layer in pairs if layer is not None}
+            return [*pairs, *((None, layer) for layer in body if id(layer) not in taken)]
+        rows: list[tuple[LayerSpec | None, LayerFacts | None]] = []
+        position = {id(layer): i for i, layer in enumerate(body)}
+        done = 0
+        for spec, layer in pairs:
+            if layer is not None:
+                at = position[id(layer)]
+                rows += [(None, extra) for extra in body[done:at]]
+                done = at + 1
+            rows.append((spec, layer))
+        return rows + [(None, extra) for extra in body[done:]]
 
     def _align(self, body: tuple[LayerFacts, ...], *, ordered: bool) -> list[tuple[LayerSpec, LayerFacts | None]]:
         """Pair each expected layer with a found one: in order (``ordered``) or anywhere."""
@@ -216,7 +234,7 @@ class ModelCheck(Check):
             return [_Finding(False, message)] + [_Finding(False)] * len(spec.attrs)
         findings = [_Finding(True)]
         for attr, constraint in spec.attrs.items():
-            found = _layer_value(layer, attr)
+            found = layer_value(layer, attr)
             ok = constraint.ok(found)
             if not ok and layer.config and attr not in layer.config and attr not in ("output_shape", "params"):
                 # The spec names a setting this layer does not have ("unit" for "units"): say so, to the TA
@@ -290,9 +308,9 @@ def _layer_type(raw: Any, where: str) -> Constraint:
     names = () if constraint.kind == "any" else (
         constraint.value if constraint.kind == "one_of" else (constraint.value,))
     for name in names:
-        if isinstance(name, str) and _alias(name) != name:  # the harvest names a class by its own name
-            return _layer_type({"one_of": [_alias(n) for n in names]} if constraint.kind == "one_of"
-                               else _alias(name), where)
+        if isinstance(name, str) and keras_class_name(name) != name:  # the harvest names a class by its own name
+            return _layer_type({"one_of": [keras_class_name(n) for n in names]} if constraint.kind == "one_of"
+                               else keras_class_name(name), where)
         if not (isinstance(name, str) and _CLASS_NAME.fullmatch(name)):
             known = [k for k in _COMMON_LAYERS if isinstance(name, str) and k.lower() == name.lower()]
             raise SpecError(f"layer type {name!r} is not a Keras class name", where=where,
@@ -301,7 +319,7 @@ def _layer_type(raw: Any, where: str) -> Constraint:
     return constraint
 
 
-def _alias(name: str) -> str:
+def keras_class_name(name: str) -> str:
     """Keras' own class name for one of its aliases: MaxPool2D is MaxPooling2D, Convolution2D is Conv2D."""
     for short, full in (("GlobalMaxPool", "GlobalMaxPooling"), ("GlobalAvgPool", "GlobalAveragePooling"),
                         ("MaxPool", "MaxPooling"), ("AvgPool", "AveragePooling"), ("Convolution", "Conv")):
@@ -317,7 +335,12 @@ _NEED_BUILD = ("input_shape", "output_shape", "total_params", "trainable_params"
 
 def _agreement(spec: LayerSpec, layer: LayerFacts) -> int:
     """How many of the spec's settings ``layer`` satisfies."""
-    return sum(c.ok(_layer_value(layer, a)) for a, c in spec.attrs.items())
+    return sum(c.ok(layer_value(layer, a)) for a, c in spec.attrs.items())
+
+
+def _prop_label(name: str) -> str:
+    """"total params" for a property; a compile setting keeps its Keras spelling ("compile learning_rate")."""
+    return name if name.startswith("compile ") else name.replace("_", " ")
 
 
 def _cell_label(model: ModelFacts) -> str:
