@@ -72,11 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Commands that live with their stage: ``grade``/``merge`` (grader.batch), ``watch`` (grader.watch)."""
+    """Commands that live with their stage: ``grade``/``merge`` (grader.batch), ``watch`` (grader.watch),
+    ``validate``/``new`` (grader.author)."""
+    from grader.author.cli import register as register_author
     from grader.batch.cli import register as register_batch
     from grader.watch import register as register_watch
 
-    return [register_batch, register_watch]
+    return [register_batch, register_watch, register_author]
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -147,7 +147,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "techniques.missing_hint": {"en": "✗ {title}: {message}. {hint}", "zh-TW": "✗ {title}：{message}。{hint}"},
     # written answers (explanations, observations) and claims about the student's own models
     "written.ok": {"en": "answer to question {question} is there and says something", "zh-TW": "第 {question} 題有實質的作答"},
-    "written.read": {"en": "read in cell {cell}, line {line}: “{excerpt}”", "zh-TW": "讀自第 {cell} 格第 {line} 行：「{excerpt}」"},
     "written.short": {"en": "answer to question {question} (“{excerpt}”) is too short to say something: explain in a "
                             "sentence what you saw and why",
                       "zh-TW": "第 {question} 題的答案（「{excerpt}」）太短，看不出內容：請用一句話說明你觀察到什麼、原因為何"},
@@ -155,7 +154,6 @@ CATALOG: dict[str, dict[str, str]] = {
                              "zh-TW": "第 {question} 題的答案很短，但仍可能是對的"},
     "written.review_topic": {"en": "the answer to question {question} names none of the things the question is about",
                              "zh-TW": "第 {question} 題的答案沒有提到題目問的任何一項"},
-    "review.note": {"en": "a person will look at this: {reason}", "zh-TW": "助教會再人工確認：{reason}"},
     "claim.measured": {"en": "your run measured: {values}", "zh-TW": "你的執行結果：{values}"},
     "claim.ok_larger": {"en": "you name {named} as the larger, and your own models agree",
                         "zh-TW": "你的答案是 {named} 較多，與你自己的模型相符"},
@@ -219,6 +217,38 @@ CATALOG: dict[str, dict[str, str]] = {
     "answer.partial": {"en": "answer to question {question} is partly right", "zh-TW": "第 {question} 題答案部分正確"},
     "answer.wrong": {"en": "answer to question {question} (\u201c{excerpt}\u201d) is not the expected answer",
                      "zh-TW": "第 {question} 題的答案（「{excerpt}」）不正確"},
+    # where a verdict was read (any check that reads the student's text), and why nothing was
+    "evidence.read": {"en": "read in cell {cell}, line {line}: \u201c{excerpt}\u201d",
+                      "zh-TW": "讀自第 {cell} 格第 {line} 行：「{excerpt}」"},
+    "evidence.read_script": {"en": "read at line {line}: \u201c{excerpt}\u201d", "zh-TW": "讀自第 {line} 行：「{excerpt}」"},
+    "evidence.blank_under_prompt": {
+        "en": "question {question} was found in cell {cell}, but nothing was written under it, and no answer is "
+              "numbered {question}",
+        "zh-TW": "在第 {cell} 格找到第 {question} 題，但題目下方沒有作答，也沒有標為第 {question} 題的答案"},
+    "evidence.no_prompt": {
+        "en": "neither question {question} (copied or quoted) nor an answer numbered {question} was found in your "
+              "text; answer under the question, or number your answer {question}",
+        "zh-TW": "在你的文字中找不到第 {question} 題的題目（原文或引用），也找不到標為第 {question} 題的答案；"
+                 "請在題目下方作答，或把答案標上題號 {question}"},
+    "evidence.no_text": {"en": "the submission has no text of yours to read answers from",
+                         "zh-TW": "繳交的檔案中沒有你寫的文字，無法讀取答案"},
+    # why a person should look at a verdict (the check still scores; the reports list it)
+    "review.note": {"en": "a person will look at this: {reason}", "zh-TW": "助教會再人工確認：{reason}"},
+    "review.unclaimed": {
+        "en": "no answer to question {question} was found, but cell {cell} has text of yours that no question "
+              "claimed (\u201c{excerpt}\u201d)",
+        "zh-TW": "找不到第 {question} 題的答案，但第 {cell} 格有你寫的文字沒有對應到任何一題（「{excerpt}」）"},
+    "review.conflict": {
+        "en": "question {question} is answered twice and the answers disagree (cell {cell}: \u201c{first}\u201d; "
+              "cell {other}: \u201c{second}\u201d)",
+        "zh-TW": "第 {question} 題有兩個答案且互相矛盾（第 {cell} 格：「{first}」；第 {other} 格：「{second}」）"},
+    "review.pointing": {
+        "en": "question {question} is copied in a comment above code in cell {cell} (\u201c{code}\u201d) with nothing "
+              "written after it: perhaps that code is meant as the answer",
+        "zh-TW": "第 {question} 題的題目被寫在第 {cell} 格程式碼上方的註解裡（「{code}」），後面沒有作答：也許是指這段程式碼"},
+    "review.unclear": {
+        "en": "the answer to question {question} is neither an expected answer nor a known wrong one",
+        "zh-TW": "第 {question} 題的答案既不是預期的答案，也不是已知的錯誤答案"},
     # run-level notes
     # why a run did not end normally, and what the student can do (keys: "status." + Status value)
     "status.timeout": {
@@ -384,6 +414,7 @@ CATALOG: dict[str, dict[str, str]] = {
     # why a TA should open a submission by hand (the class report, the batch summary)
     "look.over_cap": {"en": "printed {bytes:,} bytes over the output cap", "zh-TW": "輸出超過上限 {bytes:,} 位元組"},
     "look.older": {"en": "older duplicate of {id}", "zh-TW": "{id} 的較舊重複檔"},
+    "look.review": {"en": "check {id} needs a look: {reason}", "zh-TW": "評分項目 {id} 需要人工確認：{reason}"},
     "look.several": {"en": "{n} files handed in; graded the newest", "zh-TW": "交了 {n} 個檔案；以最新的評分"},
     "isolation.partial": {"en": "this run was not fully isolated ({layers}); see `grader doctor`",
                           "zh-TW": "本次執行未完全隔離（{layers}）；請執行 `grader doctor`"},

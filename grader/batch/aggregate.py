@@ -17,7 +17,7 @@ from rich.text import Text
 from grader.batch import similarity
 from grader.batch.store import FEEDBACK, OutDir, atomic_write
 from grader.report import class_report, csv_report, html, junit, markdown
-from grader.report.common import Doc, clean, needs_look, student_id
+from grader.report.common import Doc, clean, flagged, needs_look, student_id
 
 BOM = "\ufeff"
 MOST_MISSED = 5
@@ -34,6 +34,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "missed": "{missed:>4} of {n} missed  {id}  ({title})",
         "not_graded": "could not be graded normally",
         "duplicates": "students with several files (newest graded as the id, older as id#2, ...)",
+        "review": "needs a human look: verdicts the grader is unsure of (see report.html)",
         "also": "{id}: also {others}",
         "problems": "input problems",
         "similar": "similar submissions (at least {threshold:.0%} of one's own text in the other's; for a human "
@@ -61,6 +62,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "missed": "{n} 人中 {missed:>4} 人未通過  {id}（{title}）",
         "not_graded": "無法正常評分",
         "duplicates": "繳交多個檔案的學生（最新的以學號評分，較舊的為 學號#2、……）",
+        "review": "需要人工確認：評分程式沒有把握的評分項目（見 report.html）",
         "also": "{id}：另有 {others}",
         "problems": "輸入檔案的問題",
         "similar": "內容相似的作業（一方自己寫的內容至少 {threshold:.0%} 出現在另一方；請人工檢查，不影響分數）",
@@ -163,6 +165,8 @@ def print_summary(console: Console, docs: Sequence[Doc], manifest: Mapping[str, 
         listing("most_missed", [phrase(lang, "missed", missed=r["n"] - r["passed"], n=r["n"], id=r["id"],
                                        title=r["title"]) for r in rates if r["passed"] < r["n"]][:MOST_MISSED])
     listing("not_graded", [f"{student_id(d)}: {needs_look(d, lang)[0]}" for d in docs if d["status"] != "graded"],
+            "yellow")
+    listing("review", [f"{student_id(d)}: {' '.join(clean(c['id']) for c in flagged(d))}" for d in docs if flagged(d)],
             "yellow")
     listing("duplicates", [phrase(lang, "also", id=student_id(d), others=", ".join(d["batch"]["duplicates"]))
                            for d in docs if d["batch"].get("duplicates")], "yellow")

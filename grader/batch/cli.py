@@ -8,10 +8,9 @@ reached its kernel's launch 0.1 s later when it did.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from grader.argtypes import seconds
+from grader.argtypes import add_run_options
 from grader.i18n import LANGS
 from grader.report.csv_report import LMS
 
@@ -24,18 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="a folder (one file or one subfolder per student) or a .zip")
     grade.add_argument("--exercise", required=True, help="exercise id (see `grader exercises`)")
     grade.add_argument("--out", type=Path, required=True, help="output folder (created; re-runs reuse it)")
-    grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
-                       help="submissions graded at once (default: the number of CPUs)")
     grade.add_argument("--id-pattern", metavar="REGEX",
                        help="regex for the student id in each file/folder name (group 'id', else group 1)")
     grade.add_argument("--force", action="store_true", help="grade again even the submissions that are up to date")
     _lms_options(grade)
     grade.add_argument("--shard", metavar="I/N", help="grade only slice I of N (1-based); combine with `grader merge`")
     grade.add_argument("--lang", choices=LANGS, default="en", help="language of the feedback")
-    grade.add_argument("--timeout", type=seconds, metavar="S",
-                       help="per-cell timeout in seconds (overrides the exercise's)")
-    grade.add_argument("--cold", action="store_true",
-                       help="start every kernel from scratch instead of forking it from a warm server")
+    add_run_options(grade)
     grade.add_argument("--no-similarity", action="store_true",
                        help="do not compare what the students wrote (report.html then lists no similar pairs)")
     grade.add_argument("--similarity-threshold", type=_share, default=0.5, metavar="SHARE",

@@ -1,7 +1,8 @@
 """The self-check's result as a notebook shows it: ``_repr_html_``, the protocol every Jupyter front end knows.
 
 A fragment, not a page: the score, each visible check with what was measured
-(its message and details), its hint and the model beside the expected one;
+(its message and details), where an answer was read, whether a person will look, its hint and the
+model beside the expected one;
 hidden checks only counted ("2 hidden checks, counted in the score"): neither
 their titles nor their verdicts. Every text is escaped (``report.html.esc``).
 """
@@ -13,7 +14,7 @@ from typing import Any, Mapping
 
 from grader.i18n import normalise_lang
 from grader.report import comparison
-from grader.report.common import check_lines, run_notes, shown
+from grader.report.common import check_lines, read_and_review, run_notes, shown
 from grader.report.html import esc
 
 PHRASES = {
@@ -34,6 +35,7 @@ CSS = """
 .kg-selfcheck .ok{color:#1a7f37}.kg-selfcheck .bad{color:#cf222e}.kg-selfcheck .warn{color:#9a6700}
 .kg-selfcheck .dim{color:#656d76}.kg-selfcheck .hint{color:#0969da}.kg-selfcheck ul{margin:.2rem 0 .2rem 1.2rem}
 .kg-selfcheck .check{margin:.5rem 0;padding:.3rem .6rem;border-left:3px solid #d0d7de}
+.kg-selfcheck .read{color:#656d76;font-style:italic}.kg-selfcheck .review{color:#9a6700}
 .kg-selfcheck .stale{background:#fff8c5;padding:.4rem .6rem;border-radius:4px}
 """
 
@@ -89,6 +91,7 @@ class SelfCheckReport:
                      f'<span class="dim">{shown(check["points"])}/{shown(check["max_points"])}</span><br>{esc(message)}']
             if details:
                 block.append("<ul>" + "".join(f"<li>{esc(d)}</li>" for d in details) + "</ul>")
+            block += [f'<div class="{kind}">{esc(text)}</div>' for kind, text in read_and_review(check, doc)]
             if hint:
                 block.append(f'<div class="hint">{esc(self.say(lang, "hint"))}: {esc(hint)}</div>')
             model = comparison.shown(check)

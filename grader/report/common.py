@@ -65,6 +65,42 @@ def check_lines(check: Doc, doc: Doc, reveal_hidden: bool = False) -> tuple[str,
         (clean(check["hint"]) if check.get("hint") else None)
 
 
+def evidence_line(check: Doc, doc: Doc, reveal_hidden: bool = False) -> str | None:
+    """Where the check read its verdict, in the result's language ("read in cell 9, line 2: “2 層”"), or why it
+    found nothing to read; None for checks that read no text of the student's, and for hidden ones."""
+    if check.get("hidden") and not reveal_hidden:
+        return None
+    quote = check.get("evidence")
+    if isinstance(quote, Mapping):
+        lang = normalise_lang(doc.get("lang"))
+        excerpt = clean(quote.get("excerpt"))
+        if quote.get("file_line") is not None:
+            return Message.of("evidence.read_script", line=quote["file_line"], excerpt=excerpt).render(lang)
+        return Message.of("evidence.read", cell=int(quote.get("cell", 0)) + 1, line=quote.get("line", "?"),
+                          excerpt=excerpt).render(lang)
+    return clean(check["evidence_missing"]) if check.get("evidence_missing") else None
+
+
+def review_line(check: Doc, doc: Doc, reveal_hidden: bool = False) -> str | None:
+    """For a verdict flagged for a human look: that a person will look, and why (None otherwise)."""
+    if not check.get("review") or (check.get("hidden") and not reveal_hidden):
+        return None
+    return Message.of("review.note", reason=clean(check.get("review_reason") or "")).render(
+        normalise_lang(doc.get("lang")))
+
+
+def read_and_review(check: Doc, doc: Doc, reveal_hidden: bool = False) -> list[tuple[str, str]]:
+    """("read", where the verdict was read) and ("review", that a person will look), those that apply: every
+    renderer shows them under the check's message, each in its own style."""
+    found = [("read", evidence_line(check, doc, reveal_hidden)), ("review", review_line(check, doc, reveal_hidden))]
+    return [(kind, text) for kind, text in found if text]
+
+
+def flagged(doc: Doc) -> list[Doc]:
+    """The checks of a result flagged for a human look."""
+    return [check for check in doc.get("checks") or () if check.get("review")]
+
+
 def run_notes(doc: Doc) -> list[str]:
     """What the student should know about the run: why it stopped, failed cells, offline datasets.
 
@@ -219,6 +255,8 @@ def needs_look(doc: Doc, lang: str | None = None) -> list[str]:
     for note in doc.get("notes") or ():
         if any(word in note for word in ("harvest", "forged", "probe")):
             reasons.append(clean(note))  # the probe's channel was tampered with or failed
+    for check in flagged(doc):
+        reasons.append(say("look.review", id=clean(check["id"]), reason=clean(check.get("review_reason") or "")))
     batch = doc.get("batch") or {}
     if batch.get("duplicate_of"):
         reasons.append(say("look.older", id=clean(batch["duplicate_of"])))

@@ -41,6 +41,11 @@ class Line:
     wrong: bool = False  # the whole line is a difference (a missing or unexpected layer)
 
 
+def _shown_cell(cell: object) -> str:
+    """The JSON's 0-based cell index as a reader counts cells (from 1)."""
+    return str(cell + 1) if isinstance(cell, int) and not isinstance(cell, bool) else "?"
+
+
 def words(lang: str | None) -> dict[str, str]:
     return WORDS[normalise_lang(lang)]
 
@@ -58,7 +63,7 @@ def headers(comparison: Mapping[str, Any], lang: str | None) -> list[str]:
 
 
 def model_line(comparison: Mapping[str, Any], lang: str | None) -> str:
-    return words(lang)["model"].format(model=clean(comparison.get("model")), cell=comparison.get("cell") or "?")
+    return words(lang)["model"].format(model=clean(comparison.get("model")), cell=_shown_cell(comparison.get("cell")))
 
 
 def table_rows(comparison: Mapping[str, Any], lang: str | None) -> list[Line]:

@@ -1,7 +1,8 @@
 """Grade sheets: our own layout, and the layouts Canvas' and Moodle's grade imports read.
 
 * generic: ``id, file, score, max_score, status``, one column per check id (the
-  points earned), then ``duplicate_of``.
+  points earned), then ``duplicate_of`` and ``review`` (the ids of the checks flagged
+  for a human look, separated by spaces).
 * canvas: the Gradebook import (canvas-lms ``GradebookImporter``): header
   ``Student, ID, SIS User ID, SIS Login ID, Section, <assignment>``, then a
   ``Points Possible`` row. Canvas finds the student by ``ID`` (the user id in
@@ -25,7 +26,7 @@ import html
 import io
 from typing import Any, Iterable, Sequence
 
-from grader.report.common import Doc, check_lines, clean, fmt, shown
+from grader.report.common import Doc, check_lines, clean, evidence_line, flagged, fmt, shown
 from grader.rubric.spec import LEADING_COLUMNS, TRAILING_COLUMNS
 
 LMS = ("canvas", "moodle")
@@ -54,7 +55,7 @@ def generic_rows(docs: Sequence[Doc]) -> list[list[Any]]:
         points = {c["id"]: fmt(c["points"]) for c in doc["checks"]}
         rows.append([cell(batch.get("id") or doc["submission"]), cell(batch.get("file", "")), fmt(doc["score"]),
                      fmt(doc["max_score"]), doc["status"], *(points.get(c, "") for c in check_ids),
-                     cell(batch.get("duplicate_of") or "")])
+                     cell(batch.get("duplicate_of") or ""), cell(" ".join(c["id"] for c in flagged(doc)))])
     return rows
 
 
@@ -95,7 +96,8 @@ def moodle_comment(doc: Doc) -> str:
     for check in doc["checks"]:
         if not check["passed"]:
             message, _, _ = check_lines(check, doc)
-            parts.append(f"{clean(check['title'])}: {message}.")
+            read = evidence_line(check, doc)
+            parts.append(f"{clean(check['title'])}: {message}" + (f" ({read})." if read else "."))
     return html.escape(" ".join(parts))
 
 

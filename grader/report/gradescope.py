@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from grader.report import comparison
-from grader.report.common import ResultLike, as_doc, check_lines, clean, run_notes, shown, words
+from grader.report.common import ResultLike, as_doc, check_lines, clean, read_and_review, run_notes, shown, words
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
@@ -34,7 +34,9 @@ def to_gradescope(result: ResultLike, lang: str | None = None,
     for number, check in enumerate(doc["checks"], start=1):
         # Gradescope shows hidden tests only as their visibility allows, so the output may be complete.
         message, details, hint = check_lines(check, doc, reveal_hidden=True)
-        output = "\n".join([message, *(f"• {d}" for d in details), *([f"{w['hint']}: {hint}"] if hint else [])])
+        extras = [text for _, text in read_and_review(check, doc, reveal_hidden=True)]
+        output = "\n".join([message, *(f"• {d}" for d in details), *extras,
+                            *([f"{w['hint']}: {hint}"] if hint else [])])
         model = comparison.shown(check)  # a hidden check has none: its visibility covers the message only
         if model:
             output += "\n\n" + comparison.plain(model, clean(check["title"]), doc.get("lang"))

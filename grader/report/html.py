@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 
 from grader.report import comparison
-from grader.report.common import ResultLike, as_doc, check_lines, clean, run_notes, shown, student_id, words
+from grader.report.common import (ResultLike, as_doc, check_lines, clean, read_and_review, run_notes, shown,
+                                  student_id, words)
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Microsoft JhengHei","PingFang TC","Noto Sans CJK TC",
@@ -25,6 +26,7 @@ text-align:left;vertical-align:top}th{background:#f6f8fa}
 .score{font-size:1.2rem;font-weight:600}svg{max-width:100%;height:auto}
 svg text{font:12px "Microsoft JhengHei","PingFang TC","Noto Sans CJK TC","Noto Sans TC",sans-serif;fill:#1f2328}
 code{background:#f6f8fa;padding:0 .2rem}
+.read{color:#656d76;font-size:.92em}.review{color:#9a6700;font-weight:600}
 """
 
 
@@ -52,6 +54,8 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
         cell = esc(message)
         if details:
             cell += '<ul class="details">' + "".join(f"<li>{esc(d)}</li>" for d in details) + "</ul>"
+        cell += "".join(f'<div class="{kind}">{esc(text)}</div>'
+                        for kind, text in read_and_review(check, doc, reveal_hidden))
         if hint:
             cell += f'<div class="hint">{esc(w["hint"])}: {esc(hint)}</div>'
         rows.append(f"<tr><td>{mark}</td><td>{esc(check['title'])}</td>"

@@ -32,6 +32,17 @@ def check_to_dict(check: CheckResult, lang: str) -> dict[str, Any]:
         "items": [{"id": i.id, "title": i.title.get(lang) or i.title.get("en") or i.id, "points": i.points,
                    "max_points": i.max_points, "passed": i.passed, "message": i.message.render(lang)}
                   for i in (() if check.hidden else check.items)],
+        **evidence_fields(check, lang),
+    }
+
+
+def evidence_fields(check: CheckResult, lang: str) -> dict[str, Any]:
+    """Where the verdict was read and whether a person should look (any check kind may carry them)."""
+    return {
+        "evidence": check.evidence.as_dict() if check.evidence is not None else None,
+        "evidence_missing": check.evidence_missing.render(lang) if check.evidence_missing is not None else None,
+        "review": check.review is not None,
+        "review_reason": check.review.render(lang) if check.review is not None else None,
     }
 
 

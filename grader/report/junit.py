@@ -15,7 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Sequence
 
-from grader.report.common import Doc, check_lines, clean, shown, student_id
+from grader.report.common import Doc, check_lines, clean, read_and_review, shown, student_id
 
 
 def _seconds(value: float | None) -> str:
@@ -48,8 +48,9 @@ def testsuite(doc: Doc, index: int) -> ET.Element:
         else:
             failures += 1
             element = ET.SubElement(case, "failure", message=message, type="check")
+            extras = [text for _, text in read_and_review(check, doc, reveal_hidden=True)]
             element.text = "\n".join([f"{shown(check['points'])}/{shown(check['max_points'])} {clean(check['title'])}",
-                                      *details, *([f"hint: {hint}"] if hint else [])])
+                                      *details, *extras, *([f"hint: {hint}"] if hint else [])])
     ET.SubElement(suite, "system-out").text = "\n".join(clean(n) for n in doc.get("notes") or ())
     ET.SubElement(suite, "system-err").text = clean(doc.get("message") or "")
     suite.attrib.update({

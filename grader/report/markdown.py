@@ -11,7 +11,8 @@ import html
 import re
 
 from grader.report import comparison
-from grader.report.common import ResultLike, as_doc, check_lines, run_notes, shown, student_id, words
+from grader.report.common import (ResultLike, as_doc, check_lines, read_and_review, run_notes, shown, student_id,
+                                  words)
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!{}])")
 
@@ -20,6 +21,9 @@ def escape(text: str) -> str:
     """Inert Markdown on one line: HTML entities, escaped punctuation, newlines as spaces."""
     text = html.escape(text, quote=False)
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+
+
+_EMPHASIS = {"read": "*", "review": "**"}
 
 
 def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = False) -> str:
@@ -35,6 +39,8 @@ def render(result: ResultLike, lang: str | None = None, reveal_hidden: bool = Fa
         lines.append(f"- {mark} **{escape(check['title'])}** — {shown(check['points'])}/{shown(check['max_points'])}  ")
         lines.append(f"  {escape(message)}")
         lines.extend(f"  - {escape(d)}" for d in details)
+        lines.extend(f"  - {_EMPHASIS[kind]}{escape(text)}{_EMPHASIS[kind]}"
+                     for kind, text in read_and_review(check, doc, reveal_hidden))
         if hint:
             lines.append(f"  - *{w['hint']}:* {escape(hint)}")
     for check, shown_model in comparison.sections(doc["checks"], reveal_hidden):

@@ -14,7 +14,7 @@ from rich.text import Text
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
 from grader.report import comparison
-from grader.report.common import as_doc, clean, run_notes, shown, training_lines
+from grader.report.common import as_doc, clean, read_and_review, run_notes, shown, training_lines
 from grader.rubric.result import GradeResult
 
 _HEAD = {
@@ -41,6 +41,9 @@ def _hanging(rows: list[tuple[str, str]], style: str = "") -> Table:
     return grid
 
 
+_STYLE = {"read": "dim", "review": "yellow"}
+
+
 def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -> RenderableType:
     lang = normalise_lang(lang)
     words = _HEAD[lang]
@@ -56,7 +59,8 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
     table.add_column(words["check"], ratio=2, overflow="fold")
     table.add_column(words["points"], justify="right", no_wrap=True)
     table.add_column(words["feedback"], ratio=5, overflow="fold")
-    for check in result.checks:
+    doc = as_doc(result, lang)
+    for check, entry in zip(result.checks, doc["checks"]):
         mark = Text("✓", style="green") if check.passed else Text("✗", style="red")
         title = Text(check.title.get(lang) or check.title.get("en") or check.id)
         if check.hidden and not reveal_hidden:
@@ -65,12 +69,12 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
             lines: list[RenderableType] = [Text(check.message.render(lang))]
             if check.details:
                 lines.append(_hanging([("•", detail.render(lang)) for detail in check.details], "dim"))
+            lines.extend(Text(text, style=_STYLE[kind]) for kind, text in read_and_review(entry, doc, reveal_hidden))
             if check.hint:
                 lines.append(_hanging([(f"{words['hint']}:", check.hint.get(lang) or check.hint.get("en", ""))], "cyan"))
             feedback = Group(*lines)
         table.add_row(mark, title, f"{shown(check.points)}/{shown(check.max_points)}", feedback)
     parts: list[RenderableType] = [header, table]
-    doc = as_doc(result, lang)
     parts += [comparison.renderable(shown_model, check["title"], lang)
               for check, shown_model in comparison.sections(doc["checks"], reveal_hidden)]
     trainings = training_lines(doc, lang)

@@ -95,7 +95,7 @@ class Comparison:
             return None if cells is None else {k: text(v) for k, v in cells.items()}
 
         return {
-            "cell": None if self.cell is None else self.cell + 1,
+            "cell": self.cell,  # 0-based, as cells[].index, models[].cell and evidence.cell
             "model": self.model,
             "columns": list(self.columns),
             "layers": [{"status": r.status, "expected": side(r.expected), "found": side(r.found),

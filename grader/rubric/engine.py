@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from grader.execute.outcome import CellState, ExecutionOutcome, Status
 from grader.i18n import Message
 from grader.rubric.answers.segment import locate_answers
+from grader.rubric.answers.sheet import AnswerSheet
 from grader.rubric.checks import Evidence
-from grader.rubric.result import CheckResult, GradeResult
+from grader.rubric.result import CheckResult, GradeResult, Quote
 from grader.rubric.spec import Exercise
 from grader.submission.commentary import commentary_cells
 from grader.submission.model import Submission
-from grader.submission.prose import prose_lines
+from grader.submission.prose import ProseLine, code_lines, prose_lines
 
 
 def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionOutcome,
           submission_name: str | None = None) -> GradeResult:
     """Judge every check. A submission that could not be loaded (``None``) scores zero everywhere."""
-    answers = {}
+    answers = AnswerSheet({})
+    prose = prose_lines(submission) if submission is not None else []
     if submission is not None and exercise.answers is not None:
-        answers = locate_answers(prose_lines(submission), exercise.answers.fingerprints, exercise.answers.questions)
-    prompts = prompt_cells(exercise, submission)
+        answers = locate_answers(prose, exercise.answers.fingerprints, exercise.answers.questions,
+                                 code_lines(submission))
+    prompts = prompt_cells(exercise, prose)
     evidence = Evidence(harvest=outcome.harvest, answers=answers, outcome=outcome,
                         checks={c.id: c for c in exercise.checks}, part_start=min(prompts, default=None),
                         commentary=commentary_cells(submission, prompts) if submission is not None else frozenset())
@@ -35,18 +40,28 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
         results.append(CheckResult(id=check.id, title=check.title, points=round(check.points * fraction, 4),
                                    max_points=check.points, message=message, details=details,
                                    hint={} if fraction >= 1.0 else check.hint, hidden=check.hidden,
+                                   evidence=_in_file(verdict.evidence, submission),
+                                   evidence_missing=verdict.evidence_missing, review=verdict.review,
                                    comparison=None if check.hidden else verdict.comparison, items=verdict.items))
     name = submission_name or (str(submission.path) if submission is not None else "?")
     return GradeResult(exercise=exercise.id, submission=name, checks=tuple(results), outcome=outcome,
                        notes=tuple(run_notes(outcome, submission)))
 
 
-def prompt_cells(exercise: Exercise, submission: Submission | None) -> set[int]:
+def prompt_cells(exercise: Exercise, prose: list[ProseLine]) -> set[int]:
     """The cells where a question's prompt was read: the first starts the student's own part."""
-    if submission is None or exercise.answers is None:
+    if exercise.answers is None:
         return set()
     prints = exercise.answers.fingerprints
-    return {line.cell for line in prose_lines(submission) if prints.question_at(line.text)}
+    return {line.cell for line in prose if prints.question_at(line.text)}
+
+
+def _in_file(quote: Quote | None, submission: Submission | None) -> Quote | None:
+    """A script's quote also names the line of the file (its cells are ``# %%`` parts the student never sees)."""
+    if quote is None or submission is None or submission.fmt != "py":
+        return quote
+    start = next((c.line for c in submission.cells if c.index == quote.cell), None)
+    return replace(quote, file_line=start + quote.line - 1) if start is not None else quote
 
 
 def run_notes(outcome: ExecutionOutcome, submission: Submission | None = None) -> list[Message]:

@@ -43,6 +43,25 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class Acceptance:
+    """A mutant ``grader validate`` may leave uncaught, and why (``[[validate.accept]]``)."""
+
+    mutant: str  # a shell-style pattern over mutant ids: "*.activation", "compile#1.learning_rate"
+    reason: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ValidateSettings:
+    """What ``grader validate`` expects beyond its defaults.
+
+    ``template_points``: points the untouched template earns per check (unlisted: 0).
+    """
+
+    template_points: Mapping[str, float] = field(default_factory=dict)
+    accept: tuple[Acceptance, ...] = ()
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     title: Mapping[str, str]
@@ -53,6 +72,7 @@ class Exercise:
     template: Path | None = None
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     answers: AnswerSettings | None = None
+    validate: ValidateSettings = field(default_factory=ValidateSettings)
     digest: str = ""  # of the spec and every file it names: part of the batch cache key
 
     @property
@@ -62,7 +82,7 @@ class Exercise:
 
 # The columns of grades.csv around the checks' own: a check may not take their names.
 LEADING_COLUMNS = ("id", "file", "score", "max_score", "status")
-TRAILING_COLUMNS = ("duplicate_of",)
+TRAILING_COLUMNS = ("duplicate_of", "review")
 RESERVED_IDS = LEADING_COLUMNS + TRAILING_COLUMNS
 
 
@@ -97,25 +117,12 @@ class _Parser:
         return SpecError(message, where=self._where(key), hint=hint)
 
     def _where(self, key: str) -> str:
-        """``file:line (key)``, the line being that of the table the key lives in."""
-        line = None
-        m = re.match(r"checks\[(\d+)\]", key)
-        if m:
-            headers = [i for i, ln in enumerate(self.text.splitlines(), 1) if _header(ln) == "[[checks]]"]
-            if int(m.group(1)) < len(headers):
-                line = headers[int(m.group(1))]
-        else:
-            section = key.split(".")[0]
-            for i, ln in enumerate(self.text.splitlines(), 1):
-                if _header(ln) == f"[{section}]":
-                    line = i
-                    break
-        return f"{self.path}:{line} ({key})" if line else f"{self.path} ({key})"
+        return spec_location(self.path, self.text, key)
 
     # ------------------------------------------------------------------ sections
 
     def exercise(self, doc: dict[str, Any]) -> Exercise:
-        self._known(doc, {"exercise", "execution", "answers", "checks"}, "")
+        self._known(doc, {"exercise", "execution", "answers", "checks", "validate"}, "")
         meta = self._table(doc, "exercise", required=True)
         self._known(meta, {"id", "title", "match", "files", "template"}, "exercise")
         ex_id = meta.get("id")
@@ -132,8 +139,46 @@ class _Parser:
         execution = self._execution(self._table(doc, "execution"))
         answers = self._answers(self._table(doc, "answers"), template)
         checks = self._checks(doc.get("checks"), answers)
+        validate = self._validate(self._table(doc, "validate"), checks)
         return Exercise(id=ex_id, title=title, folder=self.folder, checks=checks, match=match, files=files,
-                        template=template, execution=execution, answers=answers, digest=self.hasher.hexdigest())
+                        template=template, execution=execution, answers=answers, validate=validate,
+                        digest=self.hasher.hexdigest())
+
+    def _validate(self, table: dict[str, Any], checks: tuple[Check, ...]) -> ValidateSettings:
+        """``grader validate``'s expectations: the template's points, and the mutants left uncaught on purpose."""
+        self._known(table, {"template_points", "accept"}, "validate")
+        points = {c.id: c.points for c in checks}
+        template_points = {}
+        for check_id, value in self._table(table, "template_points").items():
+            key = f"validate.template_points.{check_id}"
+            if check_id not in points:
+                raise self.fail(f"no check {check_id!r}", key, hint=f"checks: {', '.join(points)}")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= points[check_id]:
+                raise self.fail(f"expected points between 0 and {points[check_id]:g}, found {value!r}", key)
+            template_points[check_id] = float(value)
+        raw = table.get("accept", [])
+        if not isinstance(raw, list):
+            raise self.fail("accept must be an array of tables", "validate.accept",
+                            hint='[[validate.accept]] with mutant = "..." and reason = "..."')
+        accepted = []
+        for i, entry in enumerate(raw):
+            key = f"validate.accept[{i}]"
+            if not isinstance(entry, dict):
+                raise self.fail("each accept entry must be a table", key)
+            self._known(entry, {"mutant", "reason"}, key)
+            pattern = entry.get("mutant")
+            if not isinstance(pattern, str) or not pattern.strip():
+                raise self.fail("missing key mutant" if pattern is None else "mutant must be a non-empty text",
+                                f"{key}.mutant",
+                                hint='a mutant id or pattern from `grader validate`, e.g. "*.activation"')
+            if "reason" not in entry:
+                raise self.fail("an accepted mutant needs a reason", f"{key}.reason",
+                                hint='say why the rubric may let it pass, e.g. reason = "any activation is fine here"')
+            reason = self._text(entry["reason"], f"{key}.reason")
+            if not any(text.strip() for text in reason.values()):
+                raise self.fail("the reason is empty", f"{key}.reason", hint="say why the rubric may let it pass")
+            accepted.append(Acceptance(mutant=pattern.strip(), reason=reason))
+        return ValidateSettings(template_points=template_points, accept=tuple(accepted))
 
     def _execution(self, table: dict[str, Any]) -> ExecutionSettings:
         self._known(table, {"cell_timeout", "total_timeout", "memory", "training_steps", "training_epochs",
@@ -325,6 +370,33 @@ class _Parser:
             raise self.fail(f"file {name!r} not found in {self.folder}", key)
         self.hasher.update(name.encode() + b"\0" + path.read_bytes())
         return path
+
+
+def spec_location(path: Path, text: str, key: str) -> str:
+    """``file:line (key)``, the line being that of the table the key lives in (``spec_line``)."""
+    line = spec_line(text, key)
+    return f"{path}:{line} ({key})" if line else f"{path} ({key})"
+
+
+def spec_line(text: str, key: str) -> int | None:
+    """The line of the table ``key`` lives in.
+
+    ``checks[2].title`` is in the third ``[[checks]]``, ``validate.accept[0]``
+    in the first ``[[validate.accept]]``, ``answers.prompts.1`` in
+    ``[answers.prompts]`` if the spec has that header, else in ``[answers]``.
+    """
+    headers = [(i, _header(ln)) for i, ln in enumerate(text.splitlines(), 1)]
+    m = re.match(r"([a-z_.]+?)\[(\d+)\]", key)
+    if m:
+        tables = [i for i, header in headers if header == f"[[{m.group(1)}]]"]
+        if int(m.group(2)) < len(tables):
+            return tables[int(m.group(2))]
+    parts = re.sub(r"\[\d+\]", "", key).split(".")
+    for n in range(len(parts), 0, -1):
+        line = next((i for i, header in headers if header == f"[{'.'.join(parts[:n])}]"), None)
+        if line is not None:
+            return line
+    return None
 
 
 def _header(line: str) -> str:

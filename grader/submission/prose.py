@@ -2,9 +2,11 @@
 
 Answers turn up in markdown, raw cells, code comments, bare strings and
 docstrings, and as plain prose typed into a code cell (which fails with a
-SyntaxError when run, or is nothing but bare words and numbers). Executable
-code is not prose: a pasted example's ``x_train /= 255`` must not answer a
-question by itself.
+SyntaxError when run, or is nothing but bare words, numbers and objects built
+and dropped, such as ``keras.optimizers.Adadelta(),``). Executable code is not
+prose: a pasted example's ``x_train /= 255`` must not answer a question by
+itself. ``code_lines`` gives the code apart, so that an answer written in a
+comment can be read together with the code it points at.
 """
 
 from __future__ import annotations
@@ -89,11 +91,49 @@ def _code_prose(cell: Cell) -> list[ProseLine]:
 
 
 def _only_words(tree: ast.Module) -> bool:
-    """A cell of nothing but bare words and numbers (``Adadelta``, ``2``, ``1,199,882``): an answer typed
-    into a code cell, which Jupyter makes by default. It is valid Python, so it would not fail as prose does."""
+    """A cell of nothing but bare words and numbers (``Adadelta``, ``2``, ``1,199,882``), or of objects built
+    and dropped (``keras.optimizers.Adadelta(),``: a class, by its capital, called for nothing but its name):
+    an answer typed into a code cell, which Jupyter makes by default. It is valid Python, so it would not
+    fail as prose does. A call of a function or method (``model.summary()``) is an action, not an answer."""
     def word(node: ast.AST) -> bool:
         if isinstance(node, ast.Tuple):
             return all(word(e) for e in node.elts)
-        return isinstance(node, ast.Name) or (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
-                                              and not isinstance(node.value, bool))
+        if isinstance(node, ast.Call):
+            return _class_name(node.func) and all(word(a) or isinstance(a, ast.Constant) for a in node.args) \
+                and not node.keywords
+        number = isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool)
+        return isinstance(node, (ast.Name, ast.Attribute)) and _dotted(node) or number
     return bool(tree.body) and all(isinstance(s, ast.Expr) and word(s.value) for s in tree.body)
+
+
+def _dotted(node: ast.AST) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _class_name(node: ast.AST) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    return _dotted(node) and name[:1].isupper()
+
+
+def code_lines(submission: Submission) -> dict[tuple[int, int], str]:
+    """(cell, line) -> the executable code of that line (its comment cut off), for code cells that are code."""
+    found: dict[tuple[int, int], str] = {}
+    for cell in submission.cells:
+        if cell.kind != "code" or any(line.source == "plain" for line in cell_prose(cell)):
+            continue
+        source = "\n".join("" if _MAGIC.match(ln) else ln for ln in cell.source.splitlines())
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        except (tokenize.TokenError, IndentationError, SyntaxError):
+            continue
+        comments = {tok.start[0]: tok.start[1] for tok in tokens if tok.type == tokenize.COMMENT}
+        strings = {n for tok in tokens if tok.type == tokenize.STRING and tok.start[0] != tok.end[0]
+                   for n in range(tok.start[0], tok.end[0] + 1)}
+        for n, text in enumerate(source.splitlines(), 1):
+            text = text[:comments[n]] if n in comments else text
+            if text.strip() and n not in strings:
+                found[(cell.index, n)] = text.rstrip()
+    return found

@@ -12,7 +12,10 @@ column is declared per exercise in ``agreement.toml`` beside this tool (or
 ``{ none = "why" }`` for a column no check grades. The exercise is ``--exercise``,
 else the one named like the folder, else day096. Prints a table per column, the
 columns without a check and why, every disagreement, and the notebooks that
-ended in an internal error. Exit code 1 on any disagreement or internal error.
+ended in an internal error; then the checks flagged for a human look
+(``review``): how many, their share of all checks compared, and how many were
+needed (the flagged verdict disagreed with the label) or noise (it agreed: a
+TA's look for nothing). Exit code 1 on any disagreement or internal error.
 """
 
 from __future__ import annotations
@@ -60,22 +63,26 @@ def load_columns(exercise_id: str, path: Path = COLUMNS_FILE) -> Columns:
     return Columns(graded, ungraded)
 
 
-def verdict(result: GradeResult, target: str) -> tuple[bool, str] | None:
-    """(passed, message in English) of a check, or of ``check.item``; None when the result has no such check."""
+def verdict(result: GradeResult, target: str) -> tuple[bool, str, str | None] | None:
+    """(passed, message, why a person should look) of a check or of ``check.item``, in English; None when the
+    result has no such check. An item is flagged when its checklist is."""
     check_id, _, item_id = target.partition(".")
     check = next((c for c in result.checks if c.id == check_id), None)
     if check is None:
         return None
+    review = check.review.render("en") if check.review is not None else None
     if not item_id:
-        return check.passed, check.message.render("en")
+        return check.passed, check.message.render("en"), review
     item = next((i for i in check.items if i.id == item_id), None)
-    return None if item is None else (item.passed, item.message.render("en"))
+    return None if item is None else (item.passed, item.message.render("en"), review)
 
 
 @dataclass
 class Tally:
     counts: Counter = field(default_factory=Counter)  # (label, agreed) and "P"
     disagreements: list[tuple[str, str, bool, str]] = field(default_factory=list)  # name, label, passed, message
+    flags: Counter = field(default_factory=Counter)  # flagged verdicts: "needed", "noise", "judgement call"
+    flagged: list[tuple[str, str, bool, str, str]] = field(default_factory=list)  # name, label, passed, outcome, why
 
     @property
     def agree(self) -> int:
@@ -107,15 +114,29 @@ def compare(results: Mapping[str, GradeResult], labels: Mapping[str, Mapping[str
             found = verdict(result, target)
             if found is None or label not in (*CLEAR, "P"):
                 continue
-            passed, message = found
+            passed, message, review = found
+            tally = tallies[col]
             if label == "P":
-                tallies[col].counts["P"] += 1
-                continue
-            agreed = (label == "C") == passed
-            tallies[col].counts[(label, agreed)] += 1
-            if not agreed:
-                tallies[col].disagreements.append((name, label, passed, message))
+                tally.counts["P"] += 1
+                outcome = "judgement call"
+            else:
+                agreed = (label == "C") == passed
+                tally.counts[(label, agreed)] += 1
+                outcome = "noise" if agreed else "needed"
+                if not agreed:
+                    tally.disagreements.append((name, label, passed, message))
+            if review is not None:
+                tally.flags[outcome] += 1
+                tally.flagged.append((name, label, passed, outcome, review))
     return tallies
+
+
+def flag_summary(flags: Counter, checks: int) -> str:
+    """One line: how many verdicts were flagged, their share of the checks, and how many of them were needed."""
+    total = sum(flags.values())
+    share = total / checks if checks else 0.0
+    return (f"flagged for review: {total} of {checks} checks ({share:.1%}); needed (verdict disagreed with the "
+            f"label): {flags['needed']}, on judgement calls: {flags['judgement call']}, noise: {flags['noise']}")
 
 
 def report(results: Mapping[str, GradeResult], labels: Mapping[str, Mapping[str, str]], columns: Columns,
@@ -149,6 +170,11 @@ def report(results: Mapping[str, GradeResult], labels: Mapping[str, Mapping[str,
     internal = [n for n, r in results.items() if r.status == Status.INTERNAL_ERROR]
     for name in internal:
         say(f"INTERNAL-ERROR {name}: {results[name].outcome.message}")
+    flags = sum((t.flags for t in tallies.values()), Counter())
+    say(flag_summary(flags, sum(sum(t.counts.values()) for t in tallies.values())))
+    for col, tally in tallies.items():
+        for name, label, passed, outcome, why in tally.flagged:
+            say(f"FLAGGED {name} {col}: TA {label}, grader {'pass' if passed else 'fail'} ({outcome}): {why}")
     return 1 if disagree or internal or missing else 0
 
 

@@ -7,6 +7,7 @@ what happens, by the first marker it contains:
 * ``WRONG``    the first check and the hidden one fail, the rest pass;
 * ``HOSTILE``  the run times out after flooding the output and forging harvests;
 * ``CRASH``    the grader itself raises (a grader failure);
+* ``UNSURE``   as WRONG, and the first check quotes where it read the answer and is flagged for a human look;
 * anything else: ``invalid-submission``.
 
 ``ECHO: text`` puts ``text`` into the first check's message, as an answer excerpt
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from grader.execute.outcome import ExecutionOutcome, Status
 from grader.i18n import Message
-from grader.rubric.result import CheckResult, GradeResult
+from grader.rubric.result import CheckResult, GradeResult, Quote
 
 
 def _log(line: str) -> None:
@@ -51,7 +52,7 @@ def _text(path: Path) -> str:
 
 
 def _marker(text: str) -> str:
-    for word in ("CORRECT", "WRONG", "HOSTILE", "CRASH"):
+    for word in ("CORRECT", "WRONG", "UNSURE", "HOSTILE", "CRASH"):
         if word in text:
             return word
     return "INVALID"
@@ -69,17 +70,21 @@ def fake_grade(path: Path, exercise, options=None, name: str | None = None) -> G
     echo = next((line.split("ECHO:", 1)[1].strip() for line in text.splitlines() if "ECHO:" in line), None)
     checks = []
     for n, check in enumerate(exercise.checks):
-        passed = kind == "CORRECT" or (kind == "WRONG" and n != 0 and not check.hidden)
+        passed = kind == "CORRECT" or (kind in ("WRONG", "UNSURE") and n != 0 and not check.hidden)
         message = "looks right" if passed else "Conv2D #2: filters expected 64, found 32"
         if n == 0 and echo:
             message = f"answer (\u201c{echo}\u201d) is not the expected answer"
+        unsure = kind == "UNSURE" and n == 0
         checks.append(CheckResult(id=check.id, title=check.title, points=check.points if passed else 0.0,
                                   max_points=check.points, message=Message.literal({"en": message}),
                                   details=() if passed else (Message.literal({"en": "found 32 filters"}),),
-                                  hint={} if passed else {"en": "use 64 filters"}, hidden=check.hidden))
+                                  hint={} if passed else {"en": "use 64 filters"}, hidden=check.hidden,
+                                  evidence=Quote(cell=8, line=2, excerpt="約 16", source="markdown") if unsure else None,
+                                  review=Message.of("review.unclear", question=1) if unsure else None))
     outcome = {
         "CORRECT": ExecutionOutcome(status=Status.GRADED, seconds=1.5),
         "WRONG": ExecutionOutcome(status=Status.GRADED, seconds=1.5),
+        "UNSURE": ExecutionOutcome(status=Status.GRADED, seconds=1.5),
         "HOSTILE": ExecutionOutcome(status=Status.TIMEOUT, seconds=1.5, message="the notebook ran out of time",
                                     output_truncated_bytes=10_000_000,
                                     notes=("ignored 3 harvest-typed output(s) that did not answer the request",)),

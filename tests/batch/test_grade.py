@@ -17,6 +17,7 @@ from grader import cli
 from grader.batch.commands import cmd_grade
 from grader.batch.store import OutDir
 from grader.errors import UsageError
+from grader.rubric.catalog import get_exercise
 from tests.batch.fakes import assert_well_formed_html, fake_grade, snapshot
 
 SCRIPT = "<script>alert(1)</script>"
@@ -83,6 +84,26 @@ def test_a_mixed_class_into_every_output(tmp_path):
         f"{d['batch']['slug']}{s}" for d in results for s in (".md", ".html"))
     assert "could not be graded normally (2)" in summary and "most-missed checks" in summary
     assert "carol: invalid-submission" in summary
+
+
+def test_verdicts_flagged_for_a_human_look_are_listed_everywhere_a_ta_looks(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "erin.ipynb").write_text("UNSURE")
+    (subs / "fred.ipynb").write_text("CORRECT")
+    code, summary = grade(subs, "--exercise", "day096-strides", "--out", out)
+    assert code == 0, summary
+    first = get_exercise("day096-strides").checks[0].id
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig")))}
+    assert (rows["erin"]["review"], rows["fred"]["review"]) == (first, "")
+    assert f"needs a human look: verdicts the grader is unsure of (see report.html) (1):\n  erin: {first}" in summary
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert f"check {first} needs a look: the answer to question 1 is neither an expected answer" in report
+    feedback = (out / "feedback" / "erin.md").read_text(encoding="utf-8")
+    assert "*read in cell 9, line 2: \u201c約 16\u201d*" in feedback and "**a person will look at this:" in feedback
+    result = json.loads((out / "results" / "erin.json").read_text(encoding="utf-8"))["checks"][0]
+    assert result["evidence"] == {"cell": 8, "line": 2, "excerpt": "約 16", "source": "markdown", "file_line": None}
+    assert result["review"] is True and result["review_reason"].startswith("the answer to question 1 is neither")
 
 
 def test_up_to_date_submissions_are_skipped_until_they_change_or_force(tmp_path):

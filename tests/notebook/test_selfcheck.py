@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ from grader.notebook.display import SelfCheckReport
 from grader.report.json_report import result_to_dict
 from grader.rubric.engine import grade
 from grader.rubric.spec import load_exercise
+from grader.submission import load_submission
 from grader.watch import Latest, ask, serve
 from tests.unit.factories import conv_model, outcome, separable_model
 
@@ -130,6 +132,16 @@ def test_the_display_shows_visible_checks_and_only_counts_hidden_ones():
     assert "Q1" not in html and "1 個隱藏的評分項目（共 1 分）" in html
     assert "你的模型與預期的模型對照" in html and "(3·3·3 + 1)·32 = 896" in html
     assert "<script" not in html
+
+
+def test_the_display_quotes_where_each_answer_was_read(tmp_path):
+    path = tmp_path / "day096.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": "Q2: Adadelta\n\nQ3: 5 層"}],
+                                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    exercise = load_exercise(ROOT / "exercises" / "day096")
+    doc = result_to_dict(grade(exercise, load_submission(path), outcome()), "en")
+    html = SelfCheckReport(doc, path=path)._repr_html_()
+    assert re.search(r"read in cell 1.{0,40}Adadelta", html) and re.search(r"read in cell 1.{0,40}5 層", html)
 
 
 def test_importing_grader_and_loading_the_extension_imports_no_tensorflow():

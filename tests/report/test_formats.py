@@ -33,12 +33,13 @@ def _rows(text):
 
 def test_generic_csv_has_one_column_per_check_and_neutralises_formulas(docs):
     rows = _rows(csv_report.grades_csv(docs))
-    assert rows[0] == ["id", "file", "score", "max_score", "status", *[c.id for c in EXERCISE.checks], "duplicate_of"]
+    assert rows[0] == ["id", "file", "score", "max_score", "status", *[c.id for c in EXERCISE.checks], "duplicate_of",
+                       "review"]
     assert len(rows) == 1 + len(docs) and all(len(r) == len(rows[0]) for r in rows)
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id["alice"][2:5] == ["7", "7", "graded"]
     assert by_id["bob"][5] == "0" and by_id["bob"][2] == "3"
-    assert by_id["alice#2"][-1] == "alice"
+    assert by_id["alice#2"][-2] == "alice"
     assert "'=cmd|' /C calc'!A0" in by_id  # a formula-looking id is text, not a formula
 
 
@@ -166,6 +167,15 @@ def test_score_bins():
                                                           ("5", 0), ("6", 0), ("7", 2)]
     bins = class_report.score_bins([0, 50, 100], 100)
     assert len(bins) == 10 and bins[0] == ("0–10", 1) and bins[-1] == ("90–100", 1)
+
+
+def test_the_ta_and_lms_formats_quote_where_a_failed_answer_was_read():
+    doc = make_doc("UNSURE", "erin", EXERCISE)
+    failure = ET.fromstring(junit.render([doc]).encode("utf-8")).find(".//failure")
+    assert "read in cell 9, line 2: \u201c約 16\u201d" in failure.text
+    assert "a person will look at this: the answer to question 1 is neither" in failure.text
+    comment = _rows(csv_report.grades_csv([doc], "moodle"))[1][-1]
+    assert "(read in cell 9, line 2: \u201c約 16\u201d)." in comment
 
 
 def test_pages_name_a_chinese_font_of_each_system():

@@ -10,7 +10,7 @@ from grader.rubric.answers.fingerprint import Fingerprints, normalise
 from grader.rubric.answers.matchers import Lines, Number, Regex, numbers_in
 from grader.rubric.answers.segment import locate_answers
 from grader.submission.model import Cell, Submission
-from grader.submission.prose import cell_prose, prose_lines
+from grader.submission.prose import cell_prose, code_lines, prose_lines
 
 TEMPLATE = "## Homework\nQuestion one: what is it?\nQuestion two: how many?\nQuestion three: which?"
 PROMPTS = {1: re.compile("one"), 2: re.compile("two"), 3: re.compile("three")}
@@ -120,3 +120,84 @@ def test_numbered_answers_after_the_last_prompt_still_switch_questions():
     found = answers_of(("markdown", "Question one: what is it?"), ("markdown", "see below"),
                        ("markdown", "Question two: how many?\nQuestion three: which?"), ("markdown", "2. two\n3. Adam"))
     assert found == {1: "see below", 2: "two", 3: "Adam"}
+
+
+def sheet_of(*cells):
+    sub = Submission(path=None, fmt="ipynb", cells=tuple(Cell(i, kind, src) for i, (kind, src) in enumerate(cells)))
+    return locate_answers(prose_lines(sub), PRINTS, 3, code_lines(sub))
+
+
+def test_several_numbered_answers_on_one_line():
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "1) 答: yes 2) 答: two；3) Adam")) == {
+        1: "yes", 2: "two；", 3: "Adam"}
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "Ｑ１：yes　Ｑ２：two　Ｑ３：Adam")) == {
+        1: "yes", 2: "two", 3: "Adam"}
+
+
+def test_comments_repeating_their_question_in_any_order_answer_it():
+    code = ("# Question three: which? 答：Adam\nopt = make()\n\n# Question one: what is it? 答：a list\n"
+            "items = []\n# Question two: how many? 答：2\nn = 2\n")
+    assert answers_of(("markdown", TEMPLATE), ("code", code)) == {1: "a list", 2: "2", 3: "Adam"}
+
+
+def test_a_comment_answer_goes_on_through_its_block_and_keeps_the_code_below_as_context():
+    code = ("# Question one: what is it? 答：these two lines\n# (they scale the data)\nx /= 255\ny /= 255\n\n"
+            "# load the data\nz = load()\n")
+    sheet = sheet_of(("markdown", TEMPLATE), ("code", code))
+    assert sheet[1].text == "these two lines\n(they scale the data)"  # not "load the data": it is far below
+    assert sheet[1].context == "x /= 255\ny /= 255"
+
+
+def test_the_code_context_of_a_comment_answer_is_a_few_lines_not_the_rest_of_the_cell():
+    code = "# Question one: what is it? 答：this block\n" + "".join(f"x{i} = {i}\n" for i in range(30))
+    assert sheet_of(("markdown", TEMPLATE), ("code", code))[1].context.splitlines() == [f"x{i} = {i}" for i in range(8)]
+
+
+def test_comments_of_code_pasted_after_an_answer_do_not_join_it():
+    sheet = sheet_of(("markdown", "Question three: which?\n\nAdam"), ("code", "# fit the model\nmodel.fit(x)\n"))
+    assert sheet[3].text == "Adam"
+    assert sheet.unclaimed == ()  # a comment with no cue of an answer is the code's, not an answer nobody took
+
+
+def test_text_that_no_question_claimed_is_reported():
+    sheet = sheet_of(("markdown", "Question one: what is it?"), ("markdown", "yes"),
+                     ("code", "# 答：Adam\nx = 1"), ("markdown", "Question two: how many?\nQuestion three: which?"))
+    assert [line.text for line in sheet.unclaimed] == ["Adam"]  # a marked comment, far from any prompt
+
+
+def test_an_answer_given_twice_is_two_spans():
+    sheet = sheet_of(("markdown", "Question one: what is it?\nyes"), ("markdown", "Question two: how many?\n2"),
+                     ("markdown", "Question three: which?\nAdam"), ("markdown", "My answers again:\n1. no\n2. 2"))
+    assert [span.text for span in sheet[1].written] == ["yes", "no"]
+    assert [span.how for span in sheet[1].written] == ["prompt", "label"]
+
+
+def test_a_blank_slot_keeps_the_next_answer_under_its_own_question():
+    """Each prompt in its own cell, the first left blank: the answer below the second is the second's."""
+    assert answers_of(("markdown", "Question one: what is it?"), ("markdown", "Question two: how many?"),
+                      ("markdown", "2"), ("markdown", "Question three: which?"), ("markdown", "Adam")) == {
+        1: "", 2: "2", 3: "Adam"}
+
+
+def test_code_lines_are_the_executable_code_with_comments_cut_off():
+    cell = Cell(0, "code", "x = 1  # one\n# a comment\n\ny = '''\nnot code\n'''\n%time z = 2\n")
+    assert code_lines(Submission(path=None, fmt="ipynb", cells=(cell,))) == {(0, 1): "x = 1"}
+
+
+@pytest.mark.parametrize("source,prose", [("keras.optimizers.Adadelta(),", True), ("Adadelta()", True),
+                                          ("model.summary()", False), ("print(2)", False), ("Conv2D(32, (3, 3))", True)])
+def test_an_object_built_and_dropped_is_an_answer_typed_into_a_code_cell(source, prose):
+    assert bool(cell_prose(Cell(0, "code", source))) is prose
+
+
+def test_after_the_last_prompt_a_list_answers_in_order_unless_its_first_line_fills_the_last_slot():
+    slots = "Question one: what is it?\nAnswer:\nQuestion two: how many?\nAnswer:\nQuestion three: which?\nAnswer:"
+    prints = Fingerprints.from_texts([slots], PROMPTS)
+
+    def read(*cells):
+        sub = Submission(path=None, fmt="ipynb", cells=tuple(Cell(i, "markdown", s) for i, s in enumerate(cells)))
+        return {n: a.text for n, a in locate_answers(prose_lines(sub), prints, 3).items()}
+
+    assert read(slots, "答：yes\n答：2\n答：Adam") == {1: "yes", 2: "2", 3: "Adam"}  # after the empty slots
+    filled = slots.replace("Question three: which?\nAnswer:", "Question three: which?\nAnswer: Adam\nSGD")
+    assert read(filled) == {1: "", 2: "", 3: "Adam\nSGD"}  # written into the last slot, and below it

@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 
 from grader.i18n import number
-from grader.report import gradescope, html, markdown
+from grader.report import comparison, gradescope, html, markdown
 from grader.report.json_report import result_to_dict
 from grader.report.text import render
 from grader.rubric.engine import grade
@@ -116,6 +116,8 @@ def comparison_of(doc, check_id="stack"):
 def test_json_has_the_table_marks_and_arithmetic(exercise, lang):
     doc = result_to_dict(result(exercise), lang)
     cmp = comparison_of(doc)
+    # cells count from 0 in the JSON, as cells[].index and models[].cell do; a reader counts from 1
+    assert cmp["cell"] == 0 and re.search(r"(cell|第) 1\b", comparison.model_line(cmp, lang))
     assert cmp["columns"] == ["type", "filters", "units", "kernel_size", "pool_size", "strides", "padding",
                               "depth_multiplier", "output_shape", "params"]
     assert [row["status"] for row in cmp["layers"]] == ["ok", "ok", "ok", "ok", "differs"]

@@ -13,6 +13,7 @@ from rich.console import Console
 from grader.execute.outcome import CellRun, CellState, ExecutionOutcome, Status
 from grader.harvest.schema import SCHEMA as HARVEST, parse_harvest
 from grader.report import gradescope, markdown
+from grader.report import html as html_report
 from grader.report.json_report import SCHEMA, dumps
 from grader.report.text import render
 from grader.rubric.engine import grade
@@ -238,3 +239,47 @@ def test_chinese_notes_details_and_hints_start_on_their_labels_line():
     out = buf.getvalue()
     assert "• 程式執行超過時間限制" in out and "• 這個模型" in out and "提示: 從 Input" in out
     assert not [line for line in out.splitlines() if re.search(r"(^|│)\s*(•|提示:)\s*│?\s*$", line)]
+
+
+def _answered(tmp_path, exercise_dir, answers):
+    import nbformat
+
+    nb = nbformat.read(exercise_dir / "template.ipynb", as_version=4)
+    parts = nb.cells[-1].source.split("答 / Answer:")
+    nb.cells[-1].source = parts[0] + "".join(f"答 / Answer: {a}" + rest for a, rest in zip(answers, parts[1:]))
+    path = tmp_path / "answered.ipynb"
+    nbformat.write(nb, path)
+    return grade(load_exercise(exercise_dir), load_submission(path), outcome())
+
+
+@pytest.mark.parametrize("lang,read,look", [
+    ("en", "read in cell 8, line 11: \u201c2 層\u201d", "a person will look at this"),
+    ("zh-TW", "讀自第 8 格第 11 行：「2 層」", "助教會再人工確認"),
+])
+def test_feedback_quotes_where_each_answer_was_read_and_says_a_person_will_look(tmp_path, lang, read, look):
+    result = _answered(tmp_path, ROOT / "exercises" / "day096", ["", "見上面", "2 層", "1,199,882"])
+    missing = {"en": "question 1 was found in cell 8", "zh-TW": "在第 8 格找到第 1 題"}[lang]
+    outputs = {"text": _text(result, lang), "markdown": markdown.render(result, lang),
+               "html": html_report.render(result, lang),
+               "gradescope": gradescope.dumps(result, lang)}
+    for name, out in outputs.items():
+        assert read in out, name
+        assert look in out, name
+        assert missing in out, name
+
+
+def test_a_hidden_check_shows_students_neither_its_evidence_nor_its_flag(tmp_path):
+    result = _answered(tmp_path, ROOT / "exercises" / "day096-strides", ["(16, 16, 32)", "1,344", "大概吧"])
+    doc = json.loads(dumps(result))
+    hidden = next(c for c in doc["checks"] if c["hidden"])
+    assert hidden["evidence"]["excerpt"] == "大概吧" and hidden["review"] is True  # kept for the TA
+    assert "大概吧" not in markdown.render(result) and "a person will look" not in markdown.render(result)
+
+
+def test_json_checks_carry_evidence_and_review_fields():
+    doc = json.loads(dumps(_result()))
+    q3 = next(c for c in doc["checks"] if c["id"] == "q3_conv_layers")
+    assert q3["evidence"] == {"cell": 7, "line": 11, "excerpt": "2 層 / two", "source": "markdown", "file_line": None}
+    assert (q3["evidence_missing"], q3["review"], q3["review_reason"]) == (None, False, None)
+    conv = next(c for c in doc["checks"] if c["id"] == "conv_model")
+    assert (conv["evidence"], conv["evidence_missing"], conv["review"]) == (None, None, False)

@@ -294,3 +294,47 @@ def test_a_rule_message_may_be_a_plain_string(tmp_path):
     folder = write(tmp_path, GOOD.replace('message = { en = "No.", zh-TW = "不。" }', 'message = "Not quite."'))
     check = next(c for c in load_exercise(folder).checks if c.id == "a")
     assert check.reject[0].message == {"en": "Not quite."}
+
+
+VALIDATE = """
+[validate]
+template_points = { m = 1 }
+
+[[validate.accept]]
+mutant = "*.activation"
+reason = { en = "any activation", zh-TW = "activation 不限" }
+"""
+
+
+def test_validate_section_loads(tmp_path):
+    ex = load_exercise(write(tmp_path, GOOD + VALIDATE))
+    assert ex.validate.template_points == {"m": 1.0}
+    assert [(a.mutant, a.reason["zh-TW"]) for a in ex.validate.accept] == [("*.activation", "activation 不限")]
+
+
+def test_without_a_validate_section_nothing_is_accepted_and_the_template_earns_nothing(tmp_path):
+    ex = load_exercise(write(tmp_path, GOOD))
+    assert ex.validate.template_points == {} and ex.validate.accept == ()
+
+
+@pytest.mark.parametrize("old,new,where,fragment", [
+    ("template_points = { m = 1 }", "template_points = { z = 1 }", "validate.template_points.z", "no check 'z'"),
+    ("template_points = { m = 1 }", "template_points = { m = 2 }", "validate.template_points.m",
+     "between 0 and 1"),
+    ('reason = { en = "any activation", zh-TW = "activation 不限" }', "", "validate.accept[0].reason",
+     "needs a reason"),
+    ('reason = { en = "any activation", zh-TW = "activation 不限" }', 'reason = " "', "validate.accept[0].reason",
+     "the reason is empty"),
+    ('mutant = "*.activation"', 'mutant = ""', "validate.accept[0].mutant", "non-empty"),
+    ('mutant = "*.activation"', 'mutants = "*.activation"', "validate.accept[0].mutants", "unknown key"),
+    ("template_points", "template_score", "validate.template_score", "unknown key"),
+])
+def test_validate_section_errors_say_where_and_what(tmp_path, old, new, where, fragment):
+    text = GOOD + VALIDATE.replace(old, new, 1)
+    folder = write(tmp_path, text)
+    with pytest.raises(SpecError) as info:
+        load_exercise(folder)
+    assert where in str(info.value) and fragment in str(info.value)
+    header = "[[validate.accept]]" if where.startswith("validate.accept") else "[validate]"
+    line = next(i for i, ln in enumerate(textwrap.dedent(text).splitlines(), 1) if ln.startswith(header))
+    assert f"exercise.toml:{line} ({where})" in str(info.value)

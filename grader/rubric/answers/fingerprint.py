@@ -5,6 +5,13 @@ A template's lines are stored as short hashes of their *normalised* form
 whose hash is in the set is template text, not the student's; a line that
 *starts with* a hashed question prompt is that question's anchor, and what
 follows the prompt on the same line is the start of the answer.
+
+A prompt also keeps the hashes of its *shingles*: each pair of neighbouring
+tokens (a Chinese character, or a word of letters and digits), punctuation
+ignored, one set per sentence of the prompt (a bilingual prompt is copied one
+language at a time). They let ``prompts.py`` recognise a partial copy or a
+paraphrase of the question anywhere in a line, again without the words
+themselves being stored.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from pathlib import Path
 from typing import Iterable
 
 from grader.errors import SpecError
+from grader.rubric.answers.folding import fold
 
 FORMAT = "keras-grader.fingerprints/1"
 # Leading markdown/markup and an enumeration label such as "1.", "(2)", "3、", "Q4:".
@@ -46,11 +54,43 @@ def digest(normalised: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:16]
 
 
+_TOKEN = re.compile(r"[a-z0-9]+|(?:(?![a-z0-9_])\w)")
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """(token, start, end) in ``text``: words of ASCII letters and digits, any other letter on its own."""
+    text = _TAG.sub(lambda m: " " * len(m.group()), text)
+    folded, where = fold(text)
+    return [(m.group(), where[m.start()], where[m.end() - 1] + 1) for m in _TOKEN.finditer(folded.lower())]
+
+
+def shingle(first: str, second: str) -> str:
+    return hashlib.sha256(f"{first}\x1f{second}".encode("utf-8")).hexdigest()[:12]
+
+
+_SENTENCE_END = re.compile(r"\s+/\s+|[?？。!！;；]")
+
+
+def shingles_of(text: str) -> tuple[frozenset[str], ...]:
+    """The pairs of a prompt's text, sentence by sentence (without the number in front of it: students renumber)."""
+    parts = []
+    for sentence in _SENTENCE_END.split(text):
+        words = [t for t, _, _ in tokens(sentence)]
+        if len(words) > 1:
+            parts.append(frozenset(shingle(a, b) for a, b in zip(words, words[1:])))
+    return tuple(parts)
+
+
 @dataclass(frozen=True)
 class QuestionPrint:
     question: int
     chars: int
     sha: str
+    shingles: tuple[frozenset[str], ...] = ()  # per sentence
+
+    @property
+    def pairs(self) -> frozenset[str]:
+        return frozenset().union(*self.shingles)
 
 
 @dataclass
@@ -59,16 +99,26 @@ class Fingerprints:
     questions: list[QuestionPrint] = field(default_factory=list)
 
     def is_template(self, text: str) -> bool:
+        """Template text, or nothing once normalised (markup, a bare "1.")."""
         norm, _ = normalise(text)
         return not norm or digest(norm) in self.lines
 
+    def has_line(self, text: str) -> bool:
+        """``text`` is one of the template's lines (not merely empty once normalised, as "2." is)."""
+        norm, _ = normalise(text)
+        return bool(norm) and digest(norm) in self.lines
+
     def question_at(self, text: str) -> tuple[int, str] | None:
         """If ``text`` starts with a known question prompt: (question, rest of the line)."""
+        found = self.prompt_span(text)
+        return None if found is None else (found[0], text[found[2]:])
+
+    def prompt_span(self, text: str) -> tuple[int, int, int] | None:
+        """If ``text`` starts with a known question prompt: (question, where it starts, where it ends) in ``text``."""
         norm, where = normalise(text)
         for q in self.questions:
-            if len(norm) >= q.chars and digest(norm[: q.chars]) == q.sha:
-                rest = text[where[q.chars - 1] + 1:] if q.chars else text
-                return q.question, rest
+            if q.chars and len(norm) >= q.chars and digest(norm[: q.chars]) == q.sha:
+                return q.question, where[0], where[q.chars - 1] + 1
         return None
 
     def update(self, other: "Fingerprints") -> None:
@@ -83,12 +133,12 @@ class Fingerprints:
         fp = cls()
         for text in texts:
             for line in text.splitlines():
-                norm, _ = normalise(line)
+                norm, where = normalise(line)
                 if not norm:
                     continue
                 for number, pattern in (questions or {}).items():
                     if pattern.search(line):
-                        prompt = QuestionPrint(number, len(norm), digest(norm))
+                        prompt = QuestionPrint(number, len(norm), digest(norm), shingles_of(line[where[0]:]))
                         if prompt not in fp.questions:
                             fp.questions.append(prompt)
                         break
@@ -98,7 +148,8 @@ class Fingerprints:
 
     def dump(self, path: Path, *, provenance: str) -> None:
         doc = {"format": FORMAT, "provenance": provenance,
-               "questions": [{"question": q.question, "chars": q.chars, "sha": q.sha} for q in self.questions],
+               "questions": [{"question": q.question, "chars": q.chars, "sha": q.sha,
+                              "shingles": [sorted(part) for part in q.shingles]} for q in self.questions],
                "lines": sorted(self.lines)}
         path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -113,7 +164,9 @@ class Fingerprints:
             raise SpecError(f"not a fingerprint file (format must be {FORMAT!r})", where=str(path),
                             hint="regenerate it with `python -m grader.tools.fingerprint`")
         try:
-            questions = [QuestionPrint(int(q["question"]), int(q["chars"]), str(q["sha"])) for q in doc["questions"]]
+            questions = [QuestionPrint(int(q["question"]), int(q["chars"]), str(q["sha"]),
+                                       tuple(frozenset(str(x) for x in part) for part in q.get("shingles", ())))
+                         for q in doc["questions"]]
             lines = {str(x) for x in doc["lines"]}
         except (KeyError, TypeError, ValueError) as exc:
             raise SpecError(f"malformed fingerprint entry: {exc}", where=str(path)) from None

@@ -9,6 +9,17 @@ itself back (``to_spec``) — a round trip tested for every kind at once.
 * ``{lines = [37, 38], slack = 3}``: the answer names a line (or a range of
   lines) covering one of the target lines, and no wider than the targets plus
   ``slack`` on either side ("35~38" passes, "26~45" does not).
+
+A matcher also says whether an answer it did not accept still *says something of
+its kind* (``recognises``: a number for ``number``, a line for ``lines``): an answer
+that does is a clear wrong answer; one that does not ("see above", "有") is
+unclear, and a person should look.
+
+A comment answer can point at the code below it instead of naming it: for a
+question answered by ``lines`` (``answered_by_pointing``), "答：有" above
+``x_train /= 255`` is read together with that code, by the matchers that read
+code (``reads_code``: ``regex``; the numbers in code are nobody's count). The
+answer check does so only when the words alone say nothing of the kind asked.
 """
 
 from __future__ import annotations
@@ -89,8 +100,17 @@ class Matcher:
         super().__init_subclass__(**kwargs)
         Matcher.registry[cls.kind] = cls
 
+    #: whether the code a comment answer points at is read too
+    reads_code: ClassVar[bool] = False
+    #: whether an answer of this kind may be given by pointing at code (a comment right above it)
+    answered_by_pointing: ClassVar[bool] = False
+
     def matches(self, text: str) -> bool:
         raise NotImplementedError
+
+    def recognises(self, text: str) -> bool:
+        """Whether ``text`` says something of the kind this matcher judges (a number, a line); unknown: False."""
+        return False
 
     def to_spec(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -125,6 +145,7 @@ def _allow_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
 @dataclass(frozen=True)
 class Regex(Matcher):
     kind: ClassVar[str] = "regex"
+    reads_code: ClassVar[bool] = True
     pattern: str
 
     def matches(self, text: str) -> bool:
@@ -156,6 +177,9 @@ class Number(Matcher):
     def matches(self, text: str) -> bool:
         return self.value in numbers_in(text)
 
+    def recognises(self, text: str) -> bool:
+        return bool(numbers_in(text))
+
     def to_spec(self) -> dict[str, Any]:
         return {"number": self.value}
 
@@ -174,6 +198,7 @@ class Number(Matcher):
 @dataclass(frozen=True)
 class Lines(Matcher):
     kind: ClassVar[str] = "lines"
+    answered_by_pointing: ClassVar[bool] = True
     targets: tuple[int, ...]
     slack: int = 2
 
@@ -187,6 +212,9 @@ class Lines(Matcher):
             if covers and low <= start and end <= high:
                 return True
         return False
+
+    def recognises(self, text: str) -> bool:
+        return _LINE_RANGE.search(text) is not None
 
     def to_spec(self) -> dict[str, Any]:
         return {"lines": list(self.targets), "slack": self.slack}

@@ -1,126 +1,220 @@
-"""Find each question's answer in the student's prose.
+"""Give each piece of the student's text to the question it answers, as a reader would.
 
-Students answer in three layouts, all seen in real submissions:
+The signals, strongest first: a copy of the question's prompt (the answer follows it, on the same
+line or below), the question's number (``2)``, ``Q2``, ``第二題``), and position (one unnumbered
+line per question after a block of prompts). Layouts seen in real submissions:
 
-* under (or on the same line as) each question prompt;
-* after the whole list of prompts, as a numbered list ("1. ...", "#2、...", "Q3: ...");
-* after the whole list of prompts, one unnumbered line per question, in order.
+* under (or on the same line as) each question prompt, in markdown or in a code comment;
+* after the whole list of prompts, as a numbered list, one per line or several on one line;
+* after the whole list of prompts, one unnumbered line (or cell) per question, in order;
+* as comments in the pasted example, each repeating its question, in any order, above the code
+  they point at.
 
-Prompts are recognised by their fingerprints (see ``fingerprint.py``); other
-template lines are skipped, so only what the student wrote is ever matched.
-A numbered line before another prompt belongs to the answer above it ("1. x_train
-/= 255, 2. x_test /= 255" under question 1), unless its number is one of the
-prompts just above; after the last prompt, numbering switches questions. Where
-the prompts are found, nothing before the first one is an answer (notes on Part 1
-numbered "1." are not answers to question 1); a template line between two prompts
-(an empty "Answer:" slot) means the question above it was left blank, so the
-prompts around it are not one block. A leading "Answer:" label is not the answer.
+Where the prompts are found, nothing before the first one is an answer (notes on Part 1
+numbered "1." are not answers to question 1). A numbered line before another prompt belongs to
+the answer above it ("1. x_train /= 255, 2. x_test /= 255" under question 1), unless its number is
+one of the prompts just above; after the last prompt, numbering switches questions. Prompts are
+a block (a list answered in order after it) when they are a list: on adjacent lines of one cell.
+Prompts apart (a blank line, a new cell, or an empty "Answer:" slot between them) each own what
+is written under them, so a question left blank does not move the answers below; except after
+the very last prompt, where as many unnumbered lines as there are prompts with nothing answered
+between them answer them in order.
+
+An answer read from a comment goes on only through the comments right below it (a comment block),
+and keeps the code under it as context; a comment further down belongs to the code it sits in.
+Text that nothing claimed, after the first prompt or marked as an answer, is reported as such:
+when a question has no answer, a person should look at it.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from typing import Mapping
 
 from grader.rubric.answers.fingerprint import Fingerprints
-from grader.rubric.answers.matchers import han_number
+from grader.rubric.answers.pieces import Piece, loosen, split
+from grader.rubric.answers.sheet import Answer, AnswerSheet, Span
 from grader.submission.prose import ProseLine
 
-_N = r"(?P<{}>\d|[一二三四五六七八九])"
-_PREFIX = r"(?:q|ans|answer|問題|问题|題|题|第)"
-# A question's label at the start of a line: "1.", "Q2:", "第3題：", "第一題：", "(4)", and, after a
-# prefix, "Q1 -", "Q1->", "Q1 答：", "Q1 Ans:" (the "答：" is then dropped as an answer label).
-_LABEL = re.compile(
-    r"^[\s#>*\-+`|]*(?:"
-    rf"(?:{_PREFIX}|a)?\s*{_N.format('n')}\s*(?:題|题)?\s*[.、:：)）]"
-    rf"|[(（]\s*{_N.format('paren')}\s*[)）]"
-    rf"|{_PREFIX}\s*{_N.format('word')}\s*(?:題|题)?\s*(?:-+>?|→|(?=答|解答|回答|ans|answer))"
-    r")\s*(?P<rest>.*)$",
-    re.IGNORECASE)
+CONTEXT_LINES = 8  # code lines under a comment answer kept as its context
+_COMMENT = ("comment",)
+_IN_CODE = ("comment", "string")
 
 
-def _labelled(text: str) -> tuple[int, str] | None:
-    """(question number, the rest of the line) when ``text`` starts with a question's label."""
-    match = _LABEL.match(text)
-    if match is None:
-        return None
-    digit = match.group("n") or match.group("paren") or match.group("word")
-    return (int(digit) if digit.isdigit() else han_number(digit)), match.group("rest")
+class _Reader:
+    """The reading state: which question is being answered, and the prompts still waiting for answers."""
+
+    def __init__(self, questions: int) -> None:
+        self.answers = {n: Answer(n) for n in range(1, questions + 1)}
+        self.current: int | None = None
+        self.open: Span | None = None  # the span the next continuation extends
+        self.last: ProseLine | None = None  # the line last added
+        self.pending: list[int] = []  # prompts seen back to back, still waiting for their answers
+        self.block: set[int] = set()  # the questions of the latest run of back-to-back prompts
+        self.claimed: set[int] = set()  # ids of the pieces given to a question
+
+    def start(self, question: int, how: str) -> None:
+        self.current = question
+        self.open = Span(how)
+        self.answers[question].spans.append(self.open)
+
+    def add(self, piece: Piece, text: str | None = None) -> None:
+        if self.current is not None and self.open is None:
+            self.start(self.current, "prompt")
+        if self.open is not None:
+            self._append(self.open, piece, text)
+
+    def place(self, question: int, piece: Piece) -> None:
+        """Give ``piece`` to ``question`` by its place in a list, leaving the question being read as it was."""
+        span = Span("order")
+        self.answers[question].spans.append(span)
+        self._append(span, piece, None)
+
+    def _append(self, span: Span, piece: Piece, text: str | None) -> None:
+        words = piece.words if text is None else text
+        if not words.strip() or (text is None and piece.filler):
+            return
+        line = piece.as_line()
+        span.lines.append(ProseLine(line.cell, line.line, words.strip(), line.source))
+        self.last = line
+        self.claimed.add(id(piece))
+
+    def continues(self, piece: Piece) -> bool:
+        """May ``piece`` go on the answer being read? A comment only if it starts it, or follows it in one block."""
+        if self.current is None:
+            return False
+        waiting = self.open is None or not self.open.lines
+        if waiting:
+            return True
+        last, here = self.last, piece.line
+        if here.source in _COMMENT or last.source in _COMMENT:
+            return here.source == last.source and here.cell == last.cell and here.line <= last.line + 1
+        return True
 
 
-_FILLER = re.compile(r"^[\W_]*(?:ans(?:wer)?s?|a|答案?|解答|回答|作答)?[\W_]*$", re.IGNORECASE)
-# "答 / Answer:", "Ans:", "A：" before the student's words: the template's invitation, not the answer.
-_ANSWER_LABEL = re.compile(r"^[\s>*#\-]*(?:(?:答案?|解答|回答|作答|answers?|ans|a)[\s*/]*)+[:：]\s*", re.IGNORECASE)
-
-
-@dataclass
-class Answer:
-    question: int
-    lines: list[ProseLine] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(line.text for line in self.lines).strip()
-
-    @property
-    def cells(self) -> list[int]:
-        return sorted({line.cell for line in self.lines})
-
-
-def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions: int) -> dict[int, Answer]:
-    answers = {n: Answer(n) for n in range(1, questions + 1)}
-    current: int | None = None
-    pending: list[int] = []  # prompts seen back to back, still waiting for their answers
-    block: set[int] = set()  # the questions of the latest run of back-to-back prompts
-    slot = False  # a template line (an empty "Answer:" slot) since the last prompt: the next one is no run
-    anchors = [fingerprints.question_at(line.text) for line in lines]
-    anchored = [i for i, a in enumerate(anchors) if a and a[0] in answers]
+def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions: int,
+                   code: Mapping[tuple[int, int], str] | None = None) -> AnswerSheet:
+    """Each question's answer in ``lines`` (the student's prose); ``code`` maps (cell, line) to executable code."""
+    pieces = loosen([piece for line in lines for piece in split(line, fingerprints, questions)], fingerprints)
+    reader = _Reader(questions)
+    anchored = [i for i, p in enumerate(pieces) if p.prompt and p.prompt.question in reader.answers]
     first_anchor, last_anchor = (anchored[0], anchored[-1]) if anchored else (-1, -1)
 
-    def add(n: int, line: ProseLine, text: str) -> None:
-        text = _ANSWER_LABEL.sub("", text.strip(), count=1)
-        if text.strip() and not _FILLER.match(text):
-            answers[n].lines.append(ProseLine(line.cell, line.line, text.strip(), line.source))
-
-    for i, line in enumerate(lines):
+    final_list = _final_list(pieces, last_anchor, reader)
+    for i, piece in enumerate(pieces):
         if i < first_anchor:  # notes on Part 1, numbered or not, come before any question
             continue
-        anchor = anchors[i]
-        if anchor and anchor[0] in answers:
-            current, rest = anchor
-            if pending and (current != pending[-1] + 1 or slot):
-                pending = []
-            if not pending:
-                block = set()
-            pending.append(current)
-            block.add(current)
-            slot = False
-            if rest.strip() and not _FILLER.match(rest):
-                add(current, line, rest)
-                pending = []
+        if piece.prompt and piece.prompt.question in reader.answers:
+            _prompt(reader, piece)
+            if i == last_anchor and final_list:
+                reader.pending = list(final_list)
             continue
-        label = _labelled(line.text)
-        template = fingerprints.is_template(line.text)
+        label = piece.label.number if piece.label and 1 <= piece.label.number <= questions else None
         # A bare "1." is template-like once normalised, but it is the student's numbering.
-        if label and 1 <= label[0] <= questions and (not label[1].strip() or not template):
-            n = label[0]
-            if current is not None and i < last_anchor and n not in block:
-                add(current, line, line.text)  # a list inside the answer to the prompt above, not question n
+        if label is not None and (piece.filler or not piece.template):
+            if reader.current is not None and i < last_anchor and label not in reader.block:
+                reader.add(piece, piece.line.text if not piece.chained else piece.raw)  # a list inside the answer
                 continue
-            current = n
-            pending = []
-            add(current, line, label[1])
+            reader.start(label, "label")
+            reader.pending = []
+            reader.add(piece)
             continue
-        if template or _FILLER.match(line.text):
-            slot = slot or bool(template and line.text.strip())
+        if piece.template or piece.filler:
             continue
-        if len(pending) > 1:
+        if piece.label is not None:  # numbered for a question there is not ("Q7: ..."): nobody's answer
+            reader.current = None
+            continue
+        if len(reader.pending) > 1:
             # Unnumbered answers after a block of prompts: one line per question, in order.
             # Comments of code pasted there are not answers: numbered ones were handled above.
-            if line.source not in ("comment", "string"):
-                add(pending.pop(0), line, line.text)
+            if piece.line.source not in _IN_CODE:
+                reader.place(reader.pending.pop(0), piece)
             continue
-        pending = []
-        if current is not None:
-            add(current, line, line.text)
-    return answers
+        reader.pending = []
+        if reader.continues(piece):
+            reader.add(piece)
+    _attach_code(reader.answers, code or {})
+    unclaimed = tuple(p.as_line() for i, p in enumerate(pieces) if _unclaimed(p, i, first_anchor, reader))
+    return AnswerSheet(reader.answers, unclaimed)
+
+
+def _is_prompt(piece: Piece, reader: _Reader) -> bool:
+    return piece.prompt is not None and piece.prompt.question in reader.answers
+
+
+def _final_list(pieces: list[Piece], last_anchor: int, reader: _Reader) -> list[int]:
+    """The questions whose prompts, with nothing answered between them, end the prompts, when at least as many
+    unnumbered lines follow the last one as there are such questions: a list answering them in order. Not when
+    the first of them is written into the last prompt's slot (marked, with no empty slot before it): that one
+    is the last question's answer ("Answer: Adadelta" under the last prompt, and a line added below it)."""
+    if last_anchor < 0 or not pieces[last_anchor].filler:
+        return []
+    run = [pieces[last_anchor].prompt.question]
+    for piece in reversed(pieces[:last_anchor]):
+        if _is_prompt(piece, reader) and piece.filler and piece.prompt.question == run[0] - 1:
+            run.insert(0, piece.prompt.question)
+        elif not (piece.template or piece.filler) or _is_prompt(piece, reader):
+            break
+    after = _until_numbered(pieces[last_anchor + 1:])
+    items = [piece for piece in after if not (piece.template or piece.filler) and piece.line.source not in _IN_CODE]
+    empty_slot = any(piece.template and piece.line.text.strip() for piece in after[:after.index(items[0])]) \
+        if items else False
+    if items and items[0].marker and not empty_slot:
+        return []
+    return run if len(run) > 1 and len(items) >= len(run) else []
+
+
+def _until_numbered(pieces: list[Piece]) -> list[Piece]:
+    numbered = next((i for i, piece in enumerate(pieces) if piece.label is not None), len(pieces))
+    return pieces[:numbered]
+
+
+def _prompt(reader: _Reader, piece: Piece) -> None:
+    question = piece.prompt.question
+    last = reader.answers[reader.pending[-1]].prompts[-1] if reader.pending else None
+    apart = last is not None and (last.cell, last.line + 1) != (piece.line.cell, piece.line.line)
+    if reader.pending and (question != reader.pending[-1] + 1 or apart):
+        reader.pending = []
+    if not reader.pending:
+        reader.block = set()
+    reader.pending.append(question)
+    reader.block.add(question)
+    reader.current, reader.open = question, None
+    reader.claimed.add(id(piece))
+    reader.answers[question].prompts.append(piece.line)
+    if not piece.filler:
+        reader.start(question, "prompt")
+        reader.add(piece)
+        reader.pending = []
+
+
+def _unclaimed(piece: Piece, index: int, first_anchor: int, reader: _Reader) -> bool:
+    """Student text no question took: after the first prompt, or marked as an answer; in code, only if marked."""
+    if id(piece) in reader.claimed or piece.template or piece.filler:
+        return False
+    if piece.line.source in _IN_CODE:
+        return piece.cue
+    return index >= first_anchor or piece.cue
+
+
+def _attach_code(answers: dict[int, Answer], code: Mapping[tuple[int, int], str]) -> None:
+    """A comment answer's context: the code on its own lines and right below it, to a blank line or comment.
+    A question copied into a comment with nothing written keeps the code below it too, as what it points at."""
+    for answer in answers.values():
+        for span in answer.spans:
+            comments = [line for line in span.lines if line.source in _COMMENT]
+            if comments and span.text:
+                span.code = _code_at(comments, code)
+        copies = [line for line in answer.prompts if line.source in _COMMENT]
+        if not answer.written and copies:
+            answer.pointed = _code_at(copies[-1:], code)
+
+
+def _code_at(comments: list[ProseLine], code: Mapping[tuple[int, int], str]) -> list[ProseLine]:
+    cell = comments[-1].cell
+    rows = [line.line for line in comments if line.cell == cell]
+    last = rows[-1]
+    below = last + 1
+    while (cell, below) in code and below - last <= CONTEXT_LINES:
+        rows.append(below)
+        below += 1
+    return [ProseLine(cell, row, code[(cell, row)], "code") for row in rows if (cell, row) in code]

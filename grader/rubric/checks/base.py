@@ -16,9 +16,9 @@ from grader.errors import SpecError
 from grader.execute.outcome import ExecutionOutcome
 from grader.harvest.schema import Harvest, ModelFacts
 from grader.i18n import Message
-from grader.rubric.answers.segment import Answer
+from grader.rubric.answers.sheet import Answer
 from grader.rubric.compare import Comparison
-from grader.rubric.result import ItemResult
+from grader.rubric.result import ItemResult, Quote
 
 Text = Mapping[str, str]  # language -> text
 LANGUAGES = ("en", "zh-TW")
@@ -57,7 +57,7 @@ class Evidence:
     """
 
     harvest: Harvest
-    answers: Mapping[int, Answer]
+    answers: Mapping[int, Answer]  # an AnswerSheet: also the student text no question claimed
     outcome: ExecutionOutcome
     checks: Mapping[str, "Check"] = field(default_factory=dict)
     part_start: int | None = None
@@ -76,11 +76,19 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A check's result before it is given its identity and points."""
+    """A check's result before it is given its identity and points.
+
+    Any kind of check may say where it read its verdict (``evidence``, or why it found none in
+    ``evidence_missing``) and that a person should look at it (``review``, the reason): the verdict
+    still scores, and the reports quote the evidence and list the flagged checks.
+    """
 
     fraction: float  # 0.0 .. 1.0 of the check's points
     message: Message
     details: tuple[Message, ...] = ()
+    evidence: Quote | None = None
+    evidence_missing: Message | None = None
+    review: Message | None = None
     comparison: Comparison | None = None  # a model check: the closest model beside the spec (issue 19)
     items: tuple[ItemResult, ...] = ()  # a checklist: each item's points and message
 

@@ -39,7 +39,8 @@ from grader.errors import SpecError
 from grader.i18n import Message, number
 from grader.rubric.answers.matchers import numbers_in, plain
 from grader.rubric.checks.base import Check, Evidence, Verdict, parse_question
-from grader.rubric.checks.written import excerpt, joined, own_words, read_at
+from grader.rubric.checks.answer import why_missing
+from grader.rubric.checks.written import excerpt, joined, own_words, quote
 
 MEASURES = ("total_params", "trainable_params")
 RELATIONS = ("larger", "smaller")
@@ -156,30 +157,29 @@ class ClaimCheck(Check):
     otherwise: str | None = None
 
     def evaluate(self, evidence: Evidence) -> Verdict:
-        lines = own_words(evidence.answers.get(self.question), evidence)
+        answer = evidence.answers.get(self.question)
+        lines = own_words(answer, evidence)
         text = joined(lines)
         if not plain(text).strip():
-            return Verdict(0.0, Message.of("answer.missing", question=self.question))
-        read = read_at(lines)
+            return Verdict(0.0, Message.of("answer.missing", question=self.question),
+                           evidence_missing=why_missing(self.question, answer, evidence.answers))
         named, conflicting = read_claim(text, self.subjects, self.relation)
         measured = {s.name: sorted({getattr(m, self.measure) for m in evidence.models_of(s.model)}) for s in self.subjects}
         shown = "; ".join(f"{name} {'/'.join(number(v) for v in values) or '—'}" for name, values in measured.items())
         truths, review = self._truths(measured)
-        details: list[Message] = [read, Message.of("claim.measured", values=shown)]
-        if review is not None:
-            details.append(Message.of("review.note", reason=review))
+        details = (Message.of("claim.measured", values=shown),)
+        if conflicting:
+            review = Message.of("claim.review_conflict", question=self.question)
+        said = {"evidence": quote(lines), "details": details}
         if named is None:
             return Verdict(0.0, Message.of("claim.unclear", question=self.question, excerpt=excerpt(text)),
-                           details=(*details, Message.of("review.note", reason=Message.of(
-                               "claim.review_unclear", question=self.question))))
-        if conflicting:
-            details.append(Message.of("review.note", reason=Message.of("claim.review_conflict", question=self.question)))
+                           review=Message.of("claim.review_unclear", question=self.question), **said)
         if not truths:
-            return Verdict(0.0, Message.of("claim.unjudged", named=named), details=tuple(details))
+            return Verdict(0.0, Message.of("claim.unjudged", named=named), review=review, **said)
         if named in truths:
-            return Verdict(1.0, Message.of(f"claim.ok_{self.relation}", named=named), details=tuple(details))
+            return Verdict(1.0, Message.of(f"claim.ok_{self.relation}", named=named), review=review, **said)
         return Verdict(0.0, Message.of(f"claim.wrong_{self.relation}", named=named, truth=" / ".join(sorted(truths))),
-                       details=tuple(details))
+                       review=review, **said)
 
     def _truths(self, measured: Mapping[str, list[int]]) -> tuple[set[str], Message | None]:
         """The subjects the claim may name, and why a person should look (models that disagree, none built)."""

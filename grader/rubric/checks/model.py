@@ -367,9 +367,9 @@ def _layer_type(raw: Any, where: str) -> Constraint:
     names = () if constraint.kind == "any" else (
         constraint.value if constraint.kind == "one_of" else (constraint.value,))
     for name in names:
-        if isinstance(name, str) and _alias(name) != name:  # the harvest names a class by its own name
-            return _layer_type({"one_of": [_alias(n) for n in names]} if constraint.kind == "one_of"
-                               else _alias(name), where)
+        if isinstance(name, str) and keras_class_name(name) != name:  # the harvest names a class by its own name
+            return _layer_type({"one_of": [keras_class_name(n) for n in names]} if constraint.kind == "one_of"
+                               else keras_class_name(name), where)
         if not (isinstance(name, str) and _CLASS_NAME.fullmatch(name)):
             known = [k for k in _COMMON_LAYERS if isinstance(name, str) and k.lower() == name.lower()]
             raise SpecError(f"layer type {name!r} is not a Keras class name", where=where,
@@ -378,7 +378,7 @@ def _layer_type(raw: Any, where: str) -> Constraint:
     return constraint
 
 
-def _alias(name: str) -> str:
+def keras_class_name(name: str) -> str:
     """Keras' own class name for one of its aliases: MaxPool2D is MaxPooling2D, Convolution2D is Conv2D."""
     for short, full in (("GlobalMaxPool", "GlobalMaxPooling"), ("GlobalAvgPool", "GlobalAveragePooling"),
                         ("MaxPool", "MaxPooling"), ("AvgPool", "AveragePooling"), ("Convolution", "Conv")):

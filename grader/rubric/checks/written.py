@@ -4,9 +4,9 @@ No list of right answers exists for "which hyperparameters mattered in your
 runs?". The check credits an answer that is substantive: present, longer than
 a token, and not the question or the template again (template lines, in
 either language, are never read as the student's: see the answer finder). It
-always quotes what it read, so the student and the TA see what was judged,
-and says when a person should look: an answer that names none of the
-``topics`` the question is about, or one too short to judge.
+always quotes what it read (``evidence``), so the student and the TA see what
+was judged, and flags for a person (``review``) an answer that names none of
+the ``topics`` the question is about, or one too short to judge.
 
 Spec keys::
 
@@ -24,7 +24,9 @@ from typing import Any, ClassVar, Mapping
 from grader.errors import SpecError
 from grader.i18n import Message
 from grader.rubric.answers.matchers import Matcher, plain
+from grader.rubric.checks.answer import why_missing
 from grader.rubric.checks.base import Check, Evidence, Verdict, parse_question
+from grader.rubric.result import Quote
 
 _CONTENT = re.compile(r"[^\W_]", re.UNICODE)  # a letter, a digit or a CJK character
 _EXCERPT = 80
@@ -50,9 +52,11 @@ def joined(lines: list[Any]) -> str:
     return "\n".join(line.text for line in lines).strip()
 
 
-def read_at(lines: list[Any]) -> Message:
-    """Where an answer was read and what it says: "read in cell 9, line 2: “...”"."""
-    return Message.of("written.read", cell=lines[0].cell + 1, line=lines[0].line, excerpt=excerpt(joined(lines)))
+def quote(lines: list[Any]) -> Quote:
+    """Where an answer was read and what it says (the reports show it as "read in cell 9, line 2: “...”")."""
+    first = lines[0]
+    return Quote(cell=first.cell, line=first.line, excerpt=excerpt(" / ".join(line.text for line in lines)),
+                 source=first.source)
 
 
 @dataclass(frozen=True)
@@ -65,20 +69,20 @@ class WrittenCheck(Check):
     topics: tuple[Matcher, ...] = ()
 
     def evaluate(self, evidence: Evidence) -> Verdict:
-        lines = own_words(evidence.answers.get(self.question), evidence)
+        answer = evidence.answers.get(self.question)
+        lines = own_words(answer, evidence)
         text = plain(joined(lines))
         if not text.strip():
-            return Verdict(0.0, Message.of("answer.missing", question=self.question))
-        read = read_at(lines)
+            return Verdict(0.0, Message.of("answer.missing", question=self.question),
+                           evidence_missing=why_missing(self.question, answer, evidence.answers))
+        read = quote(lines)
         if content_chars(text) < self.min_chars:
             return Verdict(0.0, Message.of("written.short", question=self.question, excerpt=excerpt(joined(lines))),
-                           details=(read, Message.of("review.note", reason=Message.of(
-                               "written.review_short", question=self.question))))
+                           evidence=read, review=Message.of("written.review_short", question=self.question))
         if self.topics and not any(m.matches(text) for m in self.topics):
-            return Verdict(1.0, Message.of("written.ok", question=self.question),
-                           details=(read, Message.of("review.note", reason=Message.of(
-                               "written.review_topic", question=self.question))))
-        return Verdict(1.0, Message.of("written.ok", question=self.question), details=(read,))
+            return Verdict(1.0, Message.of("written.ok", question=self.question), evidence=read,
+                           review=Message.of("written.review_topic", question=self.question))
+        return Verdict(1.0, Message.of("written.ok", question=self.question), evidence=read)
 
     @classmethod
     def parse_own(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
