@@ -19,6 +19,8 @@ from grader.submission.model import Cell, Submission
 
 _MAGIC = re.compile(r"^\s*[%!]")
 _MARKER = re.compile(r"答|ans\b|answer|=>|→|⇒|->", re.IGNORECASE)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_SENTENCE = re.compile(r"[。，,；;！!？?、]")
 _CAPTION_LINES = 2
 _CAPTION_CHARS = 40
 
@@ -42,6 +44,13 @@ def _caption(cell: Cell, following: Cell | None) -> bool:
     lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
     return 0 < len(lines) <= _CAPTION_LINES and not any(_MARKER.search(line) for line in lines) and all(
         line.startswith("#") or len(line) <= _CAPTION_CHARS for line in lines)
+
+
+def title(source: str, text: str) -> bool:
+    """A markdown heading that names a section ("## What I observed") rather than says something: no answer
+    marker, no sentence punctuation ("#### DNN，池化層會降低維度。" and "### => 卷積核大小" say something)."""
+    return source == "markdown" and bool(_HEADING.match(text)) and not _MARKER.search(text) \
+        and not _SENTENCE.search(text)
 
 
 def commentary_cells(submission: Submission, anchored: set[int]) -> frozenset[int]:

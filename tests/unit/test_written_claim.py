@@ -127,7 +127,11 @@ def test_comments_of_working_code_below_the_question_are_not_an_answer(exercise,
     cells = [("md", PROMPTS), ("code", "# build the model with a larger batch and more epochs\nmodel = 1 + 1"),
              ("md", "### Training with dropout"), ("code", "x = 2")]
     assert not graded(exercise, tmp_path, *cells)["why"].passed
-    # ...but a cell of comments, as students type answers, is
+    # a heading that only names a section says nothing; one that says something is an answer
+    assert not graded(exercise, tmp_path, ("md", PROMPTS), ("md", "## What I observed about epochs"))["why"].passed
+    assert graded(exercise, tmp_path, ("md", PROMPTS), ("md", "### => batch 64 converged faster, dropout helped"))[
+        "why"].passed
+    # ...and a cell of comments, as students type answers, is
     typed = [("md", PROMPTS), ("code", "# 1. batch size 64 trained faster, dropout 0.5 overfit less")]
     assert graded(exercise, tmp_path, *typed)["why"].passed
 

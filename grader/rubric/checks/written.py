@@ -27,6 +27,7 @@ from grader.rubric.answers.matchers import Matcher, plain
 from grader.rubric.checks.answer import why_missing
 from grader.rubric.checks.base import Check, Evidence, Verdict, parse_question
 from grader.rubric.result import Quote
+from grader.submission.commentary import title
 
 _CONTENT = re.compile(r"[^\W_]", re.UNICODE)  # a letter, a digit or a CJK character
 _EXCERPT = 80
@@ -44,8 +45,9 @@ def excerpt(text: str, limit: int = _EXCERPT) -> str:
 
 def own_words(answer: Any, evidence: Evidence) -> list[Any]:
     """The lines of an answer the student wrote as prose: not the comments of their working code, nor the
-    captions above it (``Evidence.commentary``)."""
-    return [line for line in (answer.lines if answer else []) if line.cell not in evidence.commentary]
+    captions above it (``Evidence.commentary``), nor a heading that only names a section."""
+    return [line for line in (answer.lines if answer else [])
+            if line.cell not in evidence.commentary and not title(line.source, line.text)]
 
 
 def joined(lines: list[Any]) -> str:
