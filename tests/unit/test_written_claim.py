@@ -128,9 +128,11 @@ def test_comments_of_working_code_below_the_question_are_not_an_answer(exercise,
              ("md", "### Training with dropout"), ("code", "x = 2")]
     assert not graded(exercise, tmp_path, *cells)["why"].passed
     # a heading that only names a section says nothing; one that says something is an answer
-    assert not graded(exercise, tmp_path, ("md", PROMPTS), ("md", "## What I observed about epochs"))["why"].passed
-    assert graded(exercise, tmp_path, ("md", PROMPTS), ("md", "### => batch 64 converged faster, dropout helped"))[
-        "why"].passed
+    def under_q1(line: str) -> tuple[str, str]:
+        return ("md", f"**Q1.** Which hyperparameters mattered?\n\n{line}\n\n**Q2.** Which model has more "
+                      "parameters?\n\nAnswer: DNN")
+    assert not graded(exercise, tmp_path, under_q1("## What I observed about epochs"))["why"].passed
+    assert graded(exercise, tmp_path, under_q1("### => batch 64 converged faster, dropout helped"))["why"].passed
     # ...and a cell of comments, as students type answers, is
     typed = [("md", PROMPTS), ("code", "# 1. batch size 64 trained faster, dropout 0.5 overfit less")]
     assert graded(exercise, tmp_path, *typed)["why"].passed
