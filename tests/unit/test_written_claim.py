@@ -146,7 +146,9 @@ def test_comments_of_working_code_below_the_question_are_not_an_answer(exercise,
     "因此參數數量則會大於CNN，DNN 較多", "ＤＮＮ比較多", "> DNN 使用全連接層，參數量比較多", "兩者相比 DNN 的參數比較多",
     "DNN參數量多，圖片沒壓縮", "CNN 的參數量少", "DNN，池化層會大量降低圖片維度。",
     "DNN 中間沒有池化層降低參數數量", "CNN參數量：1,250,858個，DNN參數量：1,841,162個，主要因為池化層減少參數量",
-    "CNN can reduce the number of parameters"])
+    "CNN can reduce the number of parameters",
+    "DNN 參數比較多。因為 DNN 只用全連接層，並未把影像壓縮(CNN:卷積+池化)，所以展開後會很龐大",
+    "DNN的參數數量比較多，因爲CNN的池化層能避免參數大幅增加"])
 def test_claims_that_the_dnn_is_larger(answer):
     assert read_claim(answer, SUBJECTS)[0] == "DNN"
 
@@ -192,3 +194,11 @@ def test_no_models_fall_back_to_the_templates_answer_and_say_so(exercise, tmp_pa
     assert review(check) == "the run did not build both models, so the template's answer (DNN) was used"
     unclear = graded(exercise, tmp_path, answered("epochs mattered most", "it depends on the layers"))["larger"]
     assert not unclear.passed and unclear.message.render("en").startswith("answer to question 2 (“it depends")
+
+
+@pytest.mark.parametrize("answer", [
+    "DNN 參數比較多。因為 DNN 只用全連接層，並未把影像壓縮(CNN:卷積+池化)，所以展開後會很龐大",
+    "DNN的參數數量比較多，因爲CNN的池化層能避免參數大幅增加", "the DNN has more; the CNN's pooling reduces them",
+    "DNN比較多 CNN只擷取特徵，使得進入全連接層資料量較少，導致總體參數相對較少"])
+def test_a_reason_that_names_the_other_model_is_no_second_claim(answer):
+    assert read_claim(answer, SUBJECTS) == ("DNN", False)  # no "says both" flag for a TA to look at

@@ -58,7 +58,10 @@ _LESS = re.compile(r"(?:比較|較|更|最|很|相對)\s*(?:少|小)|(?:參數|�
 _GROWS = re.compile(r"暴增|爆炸|增加|\bincreas\w*|\bgrows?\b", re.IGNORECASE)
 _SHRINKS = re.compile(r"減少|减少|降低|縮小|缩小|下降|削減|精簡|節省|省下|\breduc\w*|\bshrink\w*|\bsaves?\b", re.IGNORECASE)
 # "沒有池化層降低參數": a comparison said not to happen
-_NEGATION = re.compile(r"沒有|没有|並不|并不|不會|不会|不需|\bnot\b|n't\b|\bno\b", re.IGNORECASE)
+_NEGATION = re.compile(r"沒有|没有|並不|并不|不會|不会|不需|避免|防止|\bnot\b|n't\b|\bno\b|\bavoids?\b|\bprevents?\b",
+                       re.IGNORECASE)
+# "(CNN: 捲積 + 池化)": an aside names a model in passing, not the clause's subject
+_ASIDE = re.compile(r"[(（][^()（）]*[)）]")
 # "比 CNN 多", "than the CNN", "大於 CNN", "> CNN": the subject right after is the one compared with
 _OBJECT = re.compile(r"(?:(?<![相對对])比|than(?:\s+the)?|於|于|[>＜<＞]|vs\.?|versus)\s*$", re.IGNORECASE)
 _QUOTE = re.compile(r"^[ \t]*>+", re.MULTILINE)  # a markdown quote's marker, not a "greater than"
@@ -83,10 +86,11 @@ def read_claim(text: str, subjects: tuple[Subject, ...], relation: str = "larger
     counts: dict[str, int] = {}
     alone: str | None = None
     topic: Subject | None = None
-    for clause in _CLAUSE.split(_QUOTE.sub("", plain(text))):
+    text = _QUOTE.sub("", plain(text))
+    for clause, aside_free in _clauses(text):
         if not clause or not clause.strip():
             continue
-        claim, topic = _clause_claim(clause, subjects, topic)
+        claim, topic = _clause_claim(aside_free, subjects, topic)
         if claim is not None:
             claims.append(claim if relation == "larger" else _other(_named(claim, subjects), subjects) or claim)
         named = [s for s in subjects if s.says.search(clause)]
@@ -106,17 +110,33 @@ def read_claim(text: str, subjects: tuple[Subject, ...], relation: str = "larger
     return alone, False
 
 
+def _clauses(text: str) -> list[tuple[str, str]]:
+    """Each clause, and the same clause with its asides blanked (a subject named in passing is no subject)."""
+    aside = [False] * len(text)
+    for match in _ASIDE.finditer(text):
+        aside[match.start():match.end()] = [True] * (match.end() - match.start())
+    found, start = [], 0
+    for cut in [*_CLAUSE.finditer(text), None]:
+        end = len(text) if cut is None else cut.start()
+        clause = text[start:end]
+        found.append((clause, "".join(" " if aside[start + i] else ch for i, ch in enumerate(clause))))
+        start = len(text) if cut is None else cut.end()
+    return found
+
+
 def _named(name: str, subjects: tuple[Subject, ...]) -> Subject:
     return next(s for s in subjects if s.name == name)
 
 
 def _clause_claim(clause: str, subjects: tuple[Subject, ...], topic: Subject | None) -> tuple[str | None, Subject | None]:
-    """(the subject this clause says is the larger, the clause's topic for the next one). A clause that names no
-    subject speaks of the previous one's ("DNN 用全連接層，參數量比較多")."""
+    """(the subject this clause says is the larger, the topic for the next clause). A clause that names no
+    subject speaks of the last one named before it ("DNN 用全連接層，參數量比較多"); one that names several
+    compares its first ("DNN 比較多 CNN 只擷取特徵")."""
     mentions = sorted((m.start(), m.end(), s) for s in subjects for m in s.says.finditer(clause))
     actors = [s for start, _, s in mentions if not _OBJECT.search(clause[:start])]
     objects = [(end, s) for start, end, s in mentions if _OBJECT.search(clause[:start])]
-    topic = actors[0] if actors else topic if not mentions else None
+    subject = actors[0] if actors else topic if not mentions else None
+    following = actors[-1] if actors else subject
     found = [(m.start(), way) for pattern, way in ((_MORE, "more"), (_LESS, "less")) for m in [pattern.search(clause)] if m]
     if actors or objects:  # an action needs its actor here
         found += [(m.start(), way) for pattern, way in ((_GROWS, "more"), (_SHRINKS, "less"))
@@ -131,13 +151,13 @@ def _clause_claim(clause: str, subjects: tuple[Subject, ...], topic: Subject | N
         if after:
             polarity = "more" if after.group(1) in "多大" else "less"
     if polarity is None:
-        return None, topic
-    if topic is not None:
-        return (topic.name if polarity == "more" else _other(topic, subjects)), topic
+        return None, following
+    if subject is not None:
+        return (subject.name if polarity == "more" else _other(subject, subjects)), following
     if objects:
         obj = objects[0][1]
-        return (_other(obj, subjects) if polarity == "more" else obj.name), topic
-    return None, topic
+        return (_other(obj, subjects) if polarity == "more" else obj.name), following
+    return None, following
 
 
 def _other(subject: Subject, subjects: tuple[Subject, ...]) -> str | None:
