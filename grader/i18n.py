@@ -182,6 +182,45 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "{call}() was limited to {steps} batch(es) of at most {batch} samples: the checks read the model, "
               "not its results",
         "zh-TW": "{call}() 被限制為 {steps} 個 batch（每個 batch 最多 {batch} 筆資料）：評分只看模型，不看執行結果"},
+    "shim.budget_generator_silent": {
+        "en": "the generator {function} given to {call}() had not yielded a single batch when the cell's time limit "
+              "stopped it: check that it yields (x, y) inside its loop",
+        "zh-TW": "傳給 {call}() 的 generator {function} 在這格到達時間限制被中止時，連一個 batch 都還沒產生："
+                 "請確認它在迴圈內 yield (x, y)"},
+    # the Keras 2 layer (grader/harvest/compat.py): what a Keras 2 notebook used, and how Keras 3 ran it
+    "shim.keras2": {"en": "`{old}` is Keras 2: run as `{new}`", "zh-TW": "`{old}` 是 Keras 2 的寫法：以 `{new}` 執行"},
+    "shim.keras2_ignored": {"en": "`{old}` is Keras 2 and has no Keras 3 counterpart: ignored",
+                            "zh-TW": "`{old}` 是 Keras 2 的寫法，Keras 3 沒有對應的設定：略過"},
+    "shim.tensorboard_off": {"en": "TensorBoard logs are not written here (no TensorBoard server): the callback "
+                                    "ran and recorded nothing",
+                              "zh-TW": "這裡不寫 TensorBoard 紀錄（沒有 TensorBoard 伺服器）：callback 有執行但不記錄任何東西"},
+    "shim.pretrained_untrained": {
+        "en": "pretrained weights {file} need a download (there is no network here): the model was built with "
+              "untrained weights; the checks read what was built and how it was trained",
+        "zh-TW": "預訓練權重 {file} 需要下載（這裡沒有網路）：模型以未訓練的權重建立；評分只看建立的模型與訓練方式"},
+    "shim.pretrained_local": {"en": "pretrained weights {file} were loaded from the grader's local copy",
+                              "zh-TW": "預訓練權重 {file} 由評分程式的本機副本載入"},
+    # how models were trained (the reports' details; facts from grader/harvest/training.py)
+    "training.call": {"en": "cell {cell}, {method}() of model #{model}: {source}",
+                      "zh-TW": "第 {cell} 格，模型 #{model} 的 {method}()：{source}"},
+    "training.source.arrays": {"en": "arrays of {samples} samples", "zh-TW": "{samples} 筆資料的陣列"},
+    "training.source.generator": {"en": "Python generator {function}", "zh-TW": "Python generator {function}"},
+    "training.source.flow": {"en": "ImageDataGenerator #{generator} {kind} in batches of {batch}",
+                             "zh-TW": "ImageDataGenerator #{generator} 的 {kind}，每批 {batch} 筆"},
+    "training.source.sequence": {"en": "Sequence {name}", "zh-TW": "Sequence {name}"},
+    "training.source.dataset": {"en": "tf.data.Dataset", "zh-TW": "tf.data.Dataset"},
+    "training.source.none": {"en": "no data", "zh-TW": "沒有資料"},
+    "training.source.other": {"en": "a {name}", "zh-TW": "{name} 物件"},
+    "training.first_batch": {"en": "first batch x {x}, y {y}", "zh-TW": "第一批 x {x}，y {y}"},
+    "training.callbacks": {"en": "callbacks {callbacks}", "zh-TW": "callbacks：{callbacks}"},
+    "training.optimizer": {"en": "{name}, learning rate {rate}", "zh-TW": "{name}，學習率 {rate}"},
+    "training.steps": {"en": "asked {epochs} epoch(s) of {steps} step(s), ran {ran_epochs} epoch(s), {ran_steps} step(s)",
+                       "zh-TW": "要求 {epochs} 個 epoch、每個 {steps} 步，實際執行 {ran_epochs} 個 epoch、{ran_steps} 步"},
+    "training.batches": {"en": "asked {steps} step(s), ran {ran_steps}", "zh-TW": "要求 {steps} 步，實際執行 {ran_steps} 步"},
+    "training.error": {"en": "raised {error}", "zh-TW": "發生 {error}"},
+    "training.generator": {"en": "ImageDataGenerator #{generator} (cell {cell}): {settings}",
+                           "zh-TW": "ImageDataGenerator #{generator}（第 {cell} 格）：{settings}"},
+    "training.no_augmentation": {"en": "no random augmentation", "zh-TW": "沒有隨機的資料增強"},
     # why a file cannot be graded at all (grader/submission/loader.py), and what to do about it
     "invalid.no_file": {"en": "no such file", "zh-TW": "找不到這個檔案"},
     "invalid.zip": {"en": "a zip archive is not a notebook", "zh-TW": "zip 壓縮檔不是筆記本"},

@@ -34,6 +34,7 @@ class RunOptions:
     hide: Sequence[Path] = field(default_factory=tuple)  # folders the kernel must not see (e.g. the batch's OUT)
     sandbox: bool = True
     fast: bool = False  # issue #5: fork each kernel from a warm fork server (grader.execute.pool)
+    keras2: bool = True  # run Keras 2 notebooks through the compatibility layer (grader/harvest/compat.py)
 
     def limits_for(self, exercise: Exercise) -> Limits:
         settings = exercise.execution
@@ -71,9 +72,12 @@ def grade_submission(submission: Submission, exercise: Exercise, options: RunOpt
 
 
 def dataset_cache() -> tuple[Path, ...]:
-    """Real datasets to serve offline: ``<name>.npz`` files in ``$KERAS_GRADER_DATASETS``, if set."""
+    """Real datasets and pretrained weights to serve offline: ``<name>.npz`` and ``*.h5`` files in
+    ``$KERAS_GRADER_DATASETS``, if set (copied into each scratch folder)."""
     folder = os.environ.get("KERAS_GRADER_DATASETS")
-    return tuple(sorted(Path(folder).glob("*.npz"))) if folder and Path(folder).is_dir() else ()
+    if not folder or not Path(folder).is_dir():
+        return ()
+    return tuple(sorted([*Path(folder).glob("*.npz"), *Path(folder).glob("*.h5")]))
 
 
 def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> ExecutionOutcome:
@@ -93,5 +97,5 @@ def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> 
     settings = exercise.execution
     shims = Shims(training_steps=settings.training_steps, training_epochs=settings.training_epochs,
                   training_batch=settings.training_batch,
-                  dataset_cache="." if cached else None)
+                  dataset_cache="." if cached else None, keras2=options.keras2)
     return run_submission(submission, limits=limits, launcher=launcher, files=exercise.files + cached, shims=shims)

@@ -60,7 +60,10 @@ else:  # run by path inside the sandbox: launch.py and forkclient.py are bound b
 # lazily (the debugger, the completer, sqlite3 for the history, the inspector, tornado's asyncio loop,
 # faulthandler: a test checks that nothing is left), and Keras with TensorFlow (the probe's install
 # imports Keras).
-PRELOAD = ("keras", "tensorflow", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+# Keras imports these when they are installed, 0.6 s of CPU: hidden while it imports, as in a cold kernel (probe.py's
+# HIDDEN_FROM_KERAS, the same names), then preloaded for the students' code (Day 98 shuffles with sklearn.utils).
+HIDDEN_FROM_KERAS = ("sklearn", "pandas")
+PRELOAD = ("keras", "tensorflow", "sklearn.utils", "pandas", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
            "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic",
            "sqlite3", "IPython.core.oinspect", "IPython.utils.wildcard", "tornado.platform.asyncio", "faulthandler")
 _LAUNCHER: str | None = None  # ipykernel_launcher's file, found by preload (sys.argv[0] of a cold kernel)
@@ -367,9 +370,18 @@ def preload(modules: tuple[str, ...]) -> None:
     # The imports make millions of objects that all live on: the collector walking them again and again as
     # they come cost ~0.6 s of a ~2.8 s start. One collection at the end frees the cycles they left.
     gc.disable()
+    hidden = [name for name in HIDDEN_FROM_KERAS if name not in sys.modules]
+    for name in hidden:  # as the probe's install does for a cold kernel
+        sys.modules[name] = None
     try:
         for name in modules:
+            root = name.partition(".")[0]
+            if root in hidden:  # Keras is imported: now the students' own imports, preloaded
+                del sys.modules[root]
+                hidden.remove(root)
             importlib.import_module(name)
+        for name in hidden:
+            del sys.modules[name]
         spec = importlib.util.find_spec("ipykernel_launcher")
         _LAUNCHER = spec.origin if spec else None
         if "numpy" in sys.modules:  # its first seed() sets up the entropy source: 14 ms, once here, not per kernel

@@ -56,9 +56,12 @@ from grader.submission.model import Cell, Submission
 __all__ = ["run_submission", "run_submission_async", "KERNEL_ARGV", "PROBE_MODULE"]
 
 KERNEL_ARGV = (sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}")
-SHIM_MODULE = "_keras_grader_offline"  # must equal probe.SHIM_MODULE: the probe reports its EVENTS
-PROBE_MODULE = "_keras_grader_probe"  # sys.modules key of the probe's private namespace in the kernel
-PROBE_FILENAME, SHIM_FILENAME = "<keras-grader probe>", "<keras-grader offline>"  # in tracebacks from their code
+# Kernel-side modules: sys.modules keys of their private namespaces (the probe names the same ones: it reports
+# the shims' EVENTS and the training facts), and their file names in tracebacks from their code.
+SHIM_MODULE, COMPAT_MODULE = "_keras_grader_offline", "_keras_grader_compat"
+PROBE_MODULE, TRAINING_MODULE = "_keras_grader_probe", "_keras_grader_training"
+PROBE_FILENAME, SHIM_FILENAME = "<keras-grader probe>", "<keras-grader offline>"
+COMPAT_FILENAME, TRAINING_FILENAME = "<keras-grader compat>", "<keras-grader training>"
 
 STARTUP_TIMEOUT = 60.0  # kernel start, then the probe's install (imports Keras), on a loaded machine
 HARVEST_TIMEOUT = 30.0  # one probe request after a cell; the total deadline does not cut it short
@@ -141,12 +144,13 @@ run_submission = _blocking(run_submission_async)
 
 @dataclass(frozen=True)
 class Shims:
-    """Kernel-side conveniences from ``grader/harvest/offline.py``, installed after the probe.
+    """Kernel-side conveniences installed after the probe: ``grader/harvest/offline.py`` and ``compat.py``.
 
     ``training_steps`` caps fit/evaluate/predict batches (``training_epochs``
     fit's epochs, ``training_batch`` the samples per batch); ``dataset_cache`` is a
     folder *inside the scratch folder* (relative to the kernel's cwd) that may
-    hold real ``<name>.npz`` datasets.
+    hold real ``<name>.npz`` datasets and pretrained ``*.h5`` weights.
+    ``keras2`` installs the Keras 2 layer (``compat.py``).
     """
 
     training_steps: int | None = None
@@ -154,27 +158,38 @@ class Shims:
     training_batch: int | None = None
     offline_datasets: bool = True
     dataset_cache: str | None = None
+    keras2: bool = True
 
-    @staticmethod
-    def source() -> str:
-        spec = importlib.util.find_spec("grader.harvest.offline")
-        assert spec is not None and spec.origin
-        return Path(spec.origin).read_text(encoding="utf-8")
+    def staged(self) -> list[tuple[str, str, str]]:
+        """(staged name, source text, file name in tracebacks) of each module to exec, in order."""
+        found = [("offline.pyc", kernel_source("offline"), SHIM_FILENAME)]
+        if self.keras2:
+            found.append(("compat.pyc", kernel_source("compat"), COMPAT_FILENAME))
+        return found
 
-    def setup_code(self, staged: Path) -> str:
-        """Exec ``source()``, staged at ``staged`` (see ``_exec_staged``), then install the shims."""
-        return (_exec_staged(staged, SHIM_MODULE)
+    def setup_code(self, staged: Sequence[Path]) -> str:
+        """Exec the modules of ``staged()``, staged at ``staged`` (see ``_exec_staged``), then install them."""
+        code = (_exec_staged(staged[0], SHIM_MODULE)
                 + f"__import__('sys').modules[{SHIM_MODULE!r}].install(training_steps={self.training_steps!r}, "
                 f"cache_dir={self.dataset_cache!r}, datasets={self.offline_datasets!r}, "
                 f"training_epochs={self.training_epochs!r}, training_batch={self.training_batch!r})\n")
+        if self.keras2:
+            code += (_exec_staged(staged[1], COMPAT_MODULE)
+                     + f"__import__('sys').modules[{COMPAT_MODULE!r}].install(cache_dir={self.dataset_cache!r})\n")
+        return code
+
+
+def kernel_source(name: str) -> str:
+    """The text of the kernel-side module ``grader/harvest/<name>.py``, found without importing it (Keras)."""
+    spec = importlib.util.find_spec(f"grader.harvest.{name}")
+    if spec is None or not spec.origin:
+        raise FileNotFoundError(f"grader/harvest/{name}.py is missing: the kernel cannot be set up")
+    return Path(spec.origin).read_text(encoding="utf-8")
 
 
 def default_probe_source() -> str:
-    """The text of ``grader/harvest/probe.py``, found without importing it (it imports Keras)."""
-    spec = importlib.util.find_spec("grader.harvest.probe")
-    if spec is None or not spec.origin:
-        raise FileNotFoundError("grader/harvest/probe.py is missing: no probe to harvest models with")
-    return Path(spec.origin).read_text(encoding="utf-8")
+    """The text of ``grader/harvest/probe.py`` (it imports Keras, so it is read, not imported)."""
+    return kernel_source("probe")
 
 
 # --------------------------------------------------------------------------- one request
@@ -460,38 +475,43 @@ class _Run:
         if not await self._start(work):
             return
         cells = self.submission.code_cells
-        first = _call("begin_cell", cells[0].index) if cells else ""  # ends the last setup request
-        setup = await self._install("probe.pyc", source, PROBE_FILENAME,
-                                    lambda staged: _setup_code(staged) + ("" if shims else first),
+        # ends the last setup request: the training recorder wraps last (outermost), then the first cell begins
+        last = (f"__import__('sys').modules[{TRAINING_MODULE!r}].install()\n"
+                + (_call("begin_cell", cells[0].index) if cells else ""))
+        setup = await self._install([("probe.pyc", source, PROBE_FILENAME),
+                                     ("training.pyc", kernel_source("training"), TRAINING_FILENAME)],
+                                    lambda staged: _setup_code(staged) + ("" if shims else last),
                                     "while setting up the probe")
         if setup is None:
             return
         if setup.get("status") != "ok":  # before any student code: the grader's fault
             self.stop(Status.INTERNAL_ERROR, f"the probe could not be installed: {_error_line(setup)}")
             return
-        if shims is not None and await self._install("offline.pyc", shims.source(), SHIM_FILENAME,
-                                                     lambda staged: shims.setup_code(staged) + first,
+        if shims is not None and await self._install(shims.staged(), lambda staged: shims.setup_code(staged) + last,
                                                      "while installing the offline shims") is None:
             return
         for cell, after in zip(cells, [*cells[1:], None]):
             if not await self._run_cell(cell, None if after is None else after.index):
                 return
 
-    async def _install(self, name: str, text: str, filename: str, code: Callable[[Path], str],
+    async def _install(self, modules: Sequence[tuple[str, str, str]], code: Callable[[list[Path]], str],
                        label: str) -> dict | None:
-        """Stage kernel-side code in the runtime folder, run ``code(path)`` (which reads it), delete it.
+        """Stage kernel-side code in the runtime folder, run ``code(paths)`` (which reads it), delete it.
 
+        ``modules``: (staged name, source text, file name in tracebacks) each.
         Sent inline, 36 kB of source cost the kernel about 50 ms per run: ipykernel
         hashes every request's text in pure Python and IPython tokenizes it twice.
         Staged compiled (``_bytecode``): compiling it took each kernel another 20 ms.
         """
         assert self._runtime is not None
-        staged = self._runtime / name
-        staged.write_bytes(_bytecode(text, filename))
+        staged = [self._runtime / name for name, _, _ in modules]
         try:
+            for path, (_, text, filename) in zip(staged, modules):
+                path.write_bytes(_bytecode(text, filename))
             return await self._probe(code(staged), label, seconds=STARTUP_TIMEOUT)
         finally:
-            staged.unlink(missing_ok=True)
+            for path in staged:
+                path.unlink(missing_ok=True)
 
     def _make_workdir(self, workdir: Path | None, files: Sequence[Path]) -> Path:
         self._private = Path(tempfile.mkdtemp(prefix="kg-"))
@@ -714,7 +734,9 @@ class _Run:
         models = tuple(self.models.values())
         return Harvest(keras_version=self.latest.keras_version, backend=self.latest.backend,
                        models=models[:MAX_MODELS], notes=self.latest.notes,
-                       dropped_models=self.latest.dropped_models + max(0, len(models) - MAX_MODELS))
+                       dropped_models=self.latest.dropped_models + max(0, len(models) - MAX_MODELS),
+                       trainings=self.latest.trainings, image_data_generators=self.latest.image_data_generators,
+                       dropped_trainings=self.latest.dropped_trainings)  # the kernel keeps every one: the latest has all
 
     def outcome(self) -> ExecutionOutcome:
         if self.timed_out:
@@ -736,9 +758,10 @@ class _Run:
 # --------------------------------------------------------------------------- helpers
 
 
-def _setup_code(staged: Path) -> str:
-    """Exec the probe (staged at ``staged``) in a module of its own, kept out of the student's namespace, then install it."""
-    return _exec_staged(staged, PROBE_MODULE) + _call("install")
+def _setup_code(staged: Sequence[Path]) -> str:
+    """Exec the probe and the training recorder (staged at ``staged``) in modules of their own, kept out of the
+    student's namespace, then install the probe (the recorder installs after the shims)."""
+    return _exec_staged(staged[0], PROBE_MODULE) + _call("install") + _exec_staged(staged[1], TRAINING_MODULE)
 
 
 @functools.lru_cache(maxsize=8)

@@ -18,6 +18,9 @@ so it imports nothing from ``grader``. Three independent shims:
   eagerly (``tf.config.run_functions_eagerly`` for the call's duration, then
   restored), op by op: tracing and optimising a training graph costs about
   0.8 s, more than the few steps it would speed up. The model itself is not touched.
+  A student's Python generator is read batch by batch through a counting relay:
+  an infinite one is fine, and one that never yields is stopped by the cell's
+  time limit with a note that names it.
 * **Colab's ``%tensorflow_version``** line magic does nothing here (the
   installed TensorFlow is the one there is) instead of failing the cell and
   the imports in it.
@@ -31,6 +34,7 @@ import contextlib
 import functools
 import os
 import sys
+import types
 import warnings
 
 EVENTS = []
@@ -57,7 +61,10 @@ def _generated(name):
     """Random images and labels of the real shapes and dtypes, the same in every run.
 
     The images are 1,000 random ones repeated: as good as 60,000 for what a
-    model's shapes need, and drawing each pixel took 65 ms per mnist set.
+    model's shapes need, and drawing each pixel took 65 ms per mnist set. Each
+    is a mosaic of 4x4-pixel tiles: pixel noise made the grids of images that
+    Day 98/99 notebooks plot 5-10 times the size of real ones as PNG, enough
+    to take a notebook past the output cap.
     """
     import numpy as np
 
@@ -65,7 +72,9 @@ def _generated(name):
     rng = np.random.default_rng(0)
 
     def images(shape):
-        return np.resize(rng.integers(0, 256, (min(shape[0], GENERATED_DISTINCT),) + shape[1:], dtype=dtype), shape)
+        tiles = rng.integers(0, 256, (min(shape[0], GENERATED_DISTINCT), shape[1] // 4, shape[2] // 4) + shape[3:],
+                             dtype=dtype)
+        return np.resize(tiles.repeat(4, axis=1).repeat(4, axis=2), shape)
 
     return ((images(xtr), rng.integers(0, classes, ytr, dtype="uint8")),
             (images(xte), rng.integers(0, classes, yte, dtype="uint8")))
@@ -151,27 +160,29 @@ def _sliced(model, name, args, kwargs, steps, batch_cap):
 
     Only when x, y and sample_weight can all be cut: otherwise Keras gets them whole
     (and still runs only ``steps`` batches). predict keeps the student's batch size:
-    it trains nothing, and its rows are the student's to index.
+    it trains nothing, and its rows are the student's to index. fit's validation
+    arrays are cut whatever x is: fed by a generator, fit would otherwise
+    validate on the whole of them in one batch (10,000 CIFAR images: 4 GB).
     """
     x_at, y_at, batch_at, weight_at = _POSITIONS[name]
     args = list(args)
     slots = [(at, key) for at, key in ((x_at, "x"), (y_at, "y"), (weight_at, "sample_weight"))
              if at is not None and _arg(args, kwargs, at, key) is not None]
-    if not all(_sliceable(_arg(args, kwargs, at, key)) for at, key in slots):
-        return args, kwargs, None
     batch = _arg(args, kwargs, batch_at, "batch_size")
     capped = None
-    if batch_cap and name != "predict" and not _fixed_batch(model):
-        batch = capped = min(batch or 32, batch_cap)
-        _set_arg(args, kwargs, batch_at, "batch_size", batch)
-    rows = steps * (batch or 32)
-    for at, key in slots:
-        _set_arg(args, kwargs, at, key, _head(_arg(args, kwargs, at, key), rows))
+    fixed = _fixed_batch(model)
+    if all(_sliceable(_arg(args, kwargs, at, key)) for at, key in slots):
+        if batch_cap and name != "predict" and not fixed:
+            batch = capped = min(batch or 32, batch_cap)
+            _set_arg(args, kwargs, batch_at, "batch_size", batch)
+        for at, key in slots:
+            _set_arg(args, kwargs, at, key, _head(_arg(args, kwargs, at, key), steps * (batch or 32)))
     validation = kwargs.get("validation_data")
     if name == "fit" and isinstance(validation, (list, tuple)) and _sliceable([v for v in validation if v is not None]):
-        kwargs["validation_data"] = type(validation)(None if v is None else _head(v, rows) for v in validation)
-        if capped and kwargs.get("validation_batch_size"):
-            kwargs["validation_batch_size"] = min(kwargs["validation_batch_size"], capped)
+        size = kwargs.get("validation_batch_size") or (batch if isinstance(batch, int) else None) or 32
+        if batch_cap and not fixed:
+            size = kwargs["validation_batch_size"] = min(size, batch_cap)
+        kwargs["validation_data"] = type(validation)(None if v is None else _head(v, steps * size) for v in validation)
     return args, kwargs, capped
 
 
@@ -179,6 +190,8 @@ def _capped(method, name, steps, epochs, batch_cap):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         args, kwargs, batch = _sliced(self, name, args, kwargs, steps, batch_cap)
+        watched, streamed = _streams(args, kwargs, batch_cap if name != "predict" and not _fixed_batch(self) else None)
+        batch = batch or streamed
         if name == "fit":
             if epochs:  # fit(x, y, batch_size, epochs, ...)
                 _set_arg(args, kwargs, 3, "epochs", min(_arg(args, kwargs, 3, "epochs") or 1, epochs))
@@ -197,11 +210,109 @@ def _capped(method, name, steps, epochs, batch_cap):
             _note("budget_fit" + ("_batch" if batch else "") + ("_epochs" if epochs else ""), **limits)
         else:
             _note("budget_call" + ("_batch" if batch else ""), call=name, **limits)
-        with _eagerly():
-            return method(self, *args, **kwargs)
+        try:
+            with _eagerly():
+                return method(self, *args, **kwargs)
+        except KeyboardInterrupt:
+            for watch in watched:
+                if not watch.yielded:
+                    _note("budget_generator_silent", function=watch.name, call=name)
+            raise
 
     wrapper.__keras_grader_capped__ = True
     return wrapper
+
+
+class _Watch:
+    """A student's Python generator, relayed to a budgeted call: counted, and each batch cut to ``cap`` samples."""
+
+    def __init__(self, generator, cap):
+        code = generator.gi_code
+        self.name = str(getattr(code, "co_qualname", code.co_name))
+        self.cap = cap
+        self.yielded = 0
+
+    def relay(self, generator):
+        for item in generator:
+            self.yielded += 1
+            _batch_of_data(item, self.name)
+            yield _cut(item, self.cap)
+
+
+def _batch_of_data(batch, name):
+    """Fail as Keras 2 did (at ``.shape``) when a generator yields a stream instead of a batch.
+
+    Keras 3 would try to turn the stream (say, the ``flow`` iterator itself,
+    which never ends) into an array, until the cell's time limit.
+    """
+    for part in batch if isinstance(batch, tuple) else (batch,):
+        if part is not None and not hasattr(part, "shape") and hasattr(part, "__next__"):
+            raise TypeError(f"the generator {name} yielded a {type(part).__name__} where a batch of arrays "
+                            "belongs: call next() on it to get a batch")
+
+
+def _cut(batch, cap):
+    """A batch's first ``cap`` samples, when every array in it can be cut (else the batch as it is)."""
+    if not cap:
+        return batch
+    if isinstance(batch, tuple) and batch and _sliceable([b for b in batch if b is not None]):
+        return tuple(None if b is None else _head(b, cap) for b in batch)
+    return _head(batch, cap) if _sliceable(batch) else batch
+
+
+def _few_batches(keras, dataset, cap):
+    """A ``PyDataset`` (a Sequence, an ImageDataGenerator flow) whose batches are cut to ``cap`` samples.
+
+    The student's object is read, never changed: its batches are made as usual
+    (a flow augments all of them) and cut after.
+    """
+
+    class FewerSamples(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+
+        def __len__(self):
+            return len(dataset)
+
+        def __getitem__(self, index):
+            return _cut(dataset[index], cap)
+
+        def on_epoch_end(self):
+            dataset.on_epoch_end()
+
+    return FewerSamples()
+
+
+def _streams(args, kwargs, cap):
+    """Relay x and validation_data when they are Python generators or PyDatasets.
+
+    Returns the generators' watches, and ``cap`` if x itself is such a stream (its batches are cut), else None.
+
+    Keras reads a generator's first batches in the cell's own thread, so one that
+    never yields is stopped by the cell's time limit like any loop; the count lets
+    the note say that it was the generator, not the training, that took the time.
+    """
+    import keras
+
+    watched, streamed = [], None
+    for at, key in ((0, "x"), (None, "validation_data")):
+        positional = at is not None and len(args) > at
+        value = args[at] if positional else kwargs.get(key)
+        if isinstance(value, types.GeneratorType):
+            watch = _Watch(value, cap)
+            watched.append(watch)
+            value = watch.relay(value)
+        elif cap and isinstance(value, keras.utils.PyDataset):
+            value = _few_batches(keras, value, cap)
+        else:
+            continue
+        if key == "x":
+            streamed = cap
+        if positional:
+            args[at] = value
+        else:
+            kwargs[key] = value
+    return watched, streamed
 
 
 @contextlib.contextmanager
@@ -270,6 +381,20 @@ def _install_colab_magics():
         _note("colab_magic", magic="%tensorflow_version", version=tf.__version__)
 
     shell.register_magic_function(tensorflow_version, "line", "tensorflow_version")
+
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:  # %load_ext tensorboard, %tensorboard --logdir logs
+        manager, load = shell.extension_manager, shell.extension_manager.load_extension
+
+        def load_extension(module_str):
+            if module_str != "tensorboard":
+                return load(module_str)
+            _note("tensorboard_off")
+            shell.register_magic_function(lambda line: None, "line", "tensorboard")
+            return None
+
+        manager.load_extension = load_extension
 
 
 def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None, training_batch=None):

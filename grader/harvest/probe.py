@@ -61,7 +61,13 @@ import weakref
 SCHEMA = "keras-grader.harvest/1"
 MIME_TYPE = "application/vnd.keras-grader.harvest+json"
 MAX_MODELS = 200
-SHIM_MODULE = "_keras_grader_offline"  # where the runner execs offline.py, if it does
+SHIM_MODULES = ("_keras_grader_offline", "_keras_grader_compat")  # where the runner execs offline.py and compat.py
+TRAINING_MODULE = "_keras_grader_training"  # where the runner execs training.py (training facts)
+MAX_NOTES = 40
+# Installed for the students' code, not for Keras: ``import keras`` imports them when they are there (its scikit-learn
+# wrappers, its DataFrame slicing), 0.6 s of CPU per cold kernel. Hidden while Keras imports, Keras is as it was
+# without them. forkserver.HIDDEN_FROM_KERAS must be the same (fast = cold).
+HIDDEN_FROM_KERAS = ("sklearn", "pandas")
 MAX_LAYERS = 2000
 MAX_DEPTH = 4  # nesting of models used as layers, as parse_harvest allows
 MAX_ERRORS = 20
@@ -121,9 +127,15 @@ def install():
     fresh = "keras" not in sys.modules
     collecting = gc.isenabled()
     gc.disable()
+    hidden = [name for name in HIDDEN_FROM_KERAS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # an ImportError for Keras' optional "import sklearn" and "import pandas"
     try:
         import keras
     finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]  # the student's own import finds them as usual
         if fresh:
             gc.freeze()
         if collecting:
@@ -261,7 +273,7 @@ def _constructor_hook(state, original):
         finally:
             state.constructing.discard(key)
         try:
-            if sys._getframe(1).f_code is not state.seq_build_code:  # Sequential's internal Functional
+            if not _called_from(state.seq_build_code, 3):  # Sequential's internal Functional
                 _register(state, self)
         except Exception:
             pass
@@ -269,6 +281,29 @@ def _constructor_hook(state, original):
     # Keras reads the constructor's signature (auto get_config): keep the genuine one.
     __init__.__signature__ = inspect.signature(original)
     return __init__
+
+
+def _called_from(code, depth):
+    """Whether one of the ``depth`` frames above the hook runs ``code`` (a wrapper may stand between)."""
+    frame = sys._getframe(2)
+    for _ in range(depth):
+        if frame is None:
+            return False
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def uid_of(model):
+    """The uid of a recorded model (for the training facts), or None."""
+    state = _S
+    if state is None:
+        return None
+    for rec in state.records:
+        if rec.strong is model or (rec.ref is not None and rec.ref() is model):
+            return rec.uid
+    return None
 
 
 def _register(state, model):
@@ -602,22 +637,26 @@ def _document(state, models, errors):
            "models": models,
            "dropped_models": state.dropped if state is not None else 0,
            "notes": _shim_notes()}
+    training = sys.modules.get(TRAINING_MODULE)
+    if training is not None:  # trainings, image_data_generators, dropped_trainings
+        doc.update(_attempt(errors, "training facts", training.facts) or {})
     if errors:
         doc["probe_errors"] = list(errors)
     return doc
 
 
 def _shim_notes():
-    """What the kernel-side shims (``offline.py``) did, e.g. a dataset served offline: keys and parameters."""
+    """What the kernel-side shims (``offline.py``, ``compat.py``) did, e.g. a dataset served offline: keys and parameters."""
     notes = []
-    try:
-        for event in list(getattr(sys.modules.get(SHIM_MODULE), "EVENTS", None) or [])[:20]:
-            params = {}
-            for name, value in dict(event["params"]).items():
-                params[str(name)[:20]] = value if type(value) is int and 0 <= value <= 10**9 else str(value)[:80]
-            notes.append({"key": str(event["key"])[:40], "params": params})
-    except Exception:
-        pass
+    for module in SHIM_MODULES:
+        try:
+            for event in list(getattr(sys.modules.get(module), "EVENTS", None) or [])[:MAX_NOTES - len(notes)]:
+                params = {}
+                for name, value in dict(event["params"]).items():
+                    params[str(name)[:20]] = value if type(value) is int and 0 <= value <= 10**9 else str(value)[:80]
+                notes.append({"key": str(event["key"])[:40], "params": params})
+        except Exception:
+            pass
     return notes
 
 

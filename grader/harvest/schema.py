@@ -26,7 +26,10 @@ Shape = tuple  # tuple[int | None, ...]
 MAX_MODELS = 200
 MAX_LAYERS = 2000
 MAX_DEPTH = 4
-MAX_NOTES = 20
+MAX_NOTES = 40
+MAX_TRAININGS = 100
+MAX_GENERATORS = 50
+MAX_ITEMS = 20  # callbacks of a training, tensors of a batch part, keys of a config
 MAX_NOTE_PARAMS = 8
 MAX_NOTE_INT = 10**9
 _NOTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -101,6 +104,153 @@ class ShimNote:
     params: tuple[tuple[str, int | str], ...] = ()
 
 
+DATA_KINDS = ("arrays", "generator", "flow", "flow_from_directory", "flow_from_dataframe", "sequence", "dataset",
+              "none", "other")
+TRAINING_METHODS = ("fit", "fit_generator", "train_on_batch", "evaluate", "evaluate_generator", "test_on_batch",
+                    "predict", "predict_generator", "predict_on_batch")
+# ImageDataGenerator settings that change images at random, and the value that leaves them unchanged
+AUGMENTATIONS = {"rotation_range": 0, "width_shift_range": 0, "height_shift_range": 0, "shear_range": 0,
+                 "zoom_range": [1.0, 1.0], "channel_shift_range": 0, "brightness_range": None,
+                 "horizontal_flip": False, "vertical_flip": False}
+
+
+@dataclass(frozen=True)
+class TensorFacts:
+    """One tensor of a batch as the model received it; ``min``/``max`` of inputs when the step ran eagerly."""
+
+    shape: Shape
+    dtype: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    """The first batch a training call's model received: its inputs, targets and sample weights."""
+
+    x: tuple[TensorFacts, ...] = ()
+    y: tuple[TensorFacts, ...] = ()
+    sample_weight: tuple[TensorFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataSourceFacts:
+    """What fed a call (``x``) or its ``validation_data``; ``kind`` is one of ``DATA_KINDS``.
+
+    ``function`` names a Python generator's function; a flow gives its
+    ``image_data_generator`` (uid), ``batch_size``, ``shuffle``; arrays and
+    flows their ``samples``.
+    """
+
+    kind: str
+    class_name: str
+    function: str | None = None
+    image_data_generator: int | None = None
+    batch_size: int | None = None
+    shuffle: bool | None = None
+    samples: int | None = None
+
+    @property
+    def is_flow(self) -> bool:
+        return self.kind.startswith("flow")
+
+
+@dataclass(frozen=True)
+class CallbackFacts:
+    """A callback passed to the call: ``keras_type`` only for Keras' own class; ``config``: the settings it has
+    of ``monitor``, ``patience``, ``factor``, ``min_lr``, ``save_best_only``, ``schedule`` (a function's name), ..."""
+
+    class_name: str
+    keras_type: str | None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OptimizerFacts:
+    """The model's optimizer when the call was made: Keras' class name (or ``custom:Name``), its learning
+    rate, or the class of its learning-rate schedule."""
+
+    name: str | None
+    learning_rate: float | None = None
+    schedule: str | None = None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a call's arguments and data ask for, before any budget: epochs and batches per epoch (None: unknown)."""
+
+    epochs: int | None
+    steps_per_epoch: int | None
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What really ran, counted by a callback during the call: epochs, and batches in all."""
+
+    epochs: int
+    steps: int
+
+
+@dataclass(frozen=True)
+class TrainingFacts:
+    """One call of fit/evaluate/predict (or a Keras 2 ``*_generator``, a ``*_on_batch``), as the student made it.
+
+    ``args``: the scalar arguments as passed (``epochs``, ``batch_size``,
+    ``steps_per_epoch``, ``validation_steps``, ``shuffle``, ...; a non-scalar
+    as ``"<type>"``) and whether ``validation_data``, ``class_weight``,
+    ``sample_weight`` were given. ``asked``: per epoch; ``ran``: in total,
+    counted while it ran (the training budget's cut is the difference).
+    ``augmented_by``: uids of the ImageDataGenerators whose flows produced
+    batches during the call, however they reached it.
+    """
+
+    index: int
+    cell: int | None
+    method: str
+    model: int | None  # uid of the ModelFacts trained
+    args: Mapping[str, Any]
+    data: DataSourceFacts
+    validation: DataSourceFacts | None
+    asked: Asked
+    ran: Ran | None  # None when no callback could be added (callbacks given as something other than a list)
+    first_batch: BatchFacts | None
+    callbacks: tuple[CallbackFacts, ...] = ()
+    optimizer: OptimizerFacts | None = None
+    augmented_by: tuple[int, ...] = ()
+    error: str | None = None  # the exception that ended the call
+
+    @property
+    def trains(self) -> bool:
+        return self.method in ("fit", "fit_generator", "train_on_batch")
+
+    @property
+    def completed(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ImageDataGeneratorFacts:
+    """An ImageDataGenerator constructed by the run, with its settings when last harvested."""
+
+    uid: int
+    cell: int | None
+    class_name: str
+    keras_type: str | None  # "ImageDataGenerator" only for Keras' own class
+    config: Mapping[str, Any]
+
+    @property
+    def augmentations(self) -> tuple[str, ...]:
+        """The settings that transform images at random (not rescale or normalisation alone)."""
+        if self.keras_type is None:
+            return ()
+        found = []
+        for key, unchanged in AUGMENTATIONS.items():
+            value = self.config.get(key, unchanged)
+            if value is not None and value != unchanged and value is not False and value != [0, 0]:
+                found.append(key)
+        return tuple(found)
+
+
 @dataclass(frozen=True)
 class Harvest:
     keras_version: str | None
@@ -108,10 +258,19 @@ class Harvest:
     models: tuple[ModelFacts, ...]
     dropped_models: int = 0  # built but not reported because of MAX_MODELS
     notes: tuple[ShimNote, ...] = ()  # what kernel-side shims did (datasets served offline, fit capped)
+    trainings: tuple[TrainingFacts, ...] = ()  # every training call, in order
+    image_data_generators: tuple[ImageDataGeneratorFacts, ...] = ()
+    dropped_trainings: int = 0  # calls after MAX_TRAININGS, not reported
 
     @classmethod
     def empty(cls) -> "Harvest":
         return cls(keras_version=None, backend=None, models=())
+
+    def trainings_of(self, model_uid: int) -> tuple[TrainingFacts, ...]:
+        return tuple(t for t in self.trainings if t.model == model_uid)
+
+    def image_data_generator(self, uid: int | None) -> ImageDataGeneratorFacts | None:
+        return next((g for g in self.image_data_generators if g.uid == uid), None)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -139,8 +298,145 @@ def parse_harvest(doc: Any) -> Harvest:
         backend=_opt_str(obj.get("backend"), "$.backend"),
         models=models,
         dropped_models=_int(obj.get("dropped_models", 0), "$.dropped_models"),
-        notes=_parse_notes(_expect(obj.get("notes", []), list, "$.notes")[:MAX_NOTES]),
+        notes=_each(obj.get("notes", []), "$.notes", MAX_NOTES, _parse_note),
+        trainings=_each(obj.get("trainings", []), "$.trainings", MAX_TRAININGS, _parse_training),
+        image_data_generators=_each(obj.get("image_data_generators", []), "$.image_data_generators", MAX_GENERATORS,
+                                    _parse_generator),
+        dropped_trainings=_int(obj.get("dropped_trainings", 0), "$.dropped_trainings"),
     )
+
+
+def _each(raw: Any, path: str, limit: int, parse: Any) -> tuple:
+    """The well-formed items of a list of notes or training facts: a malformed one is dropped alone, not the
+    harvest (they inform and describe; the models stay)."""
+    items = []
+    for i, item in enumerate(_expect(raw, list, path)[:limit]):
+        try:
+            items.append(parse(item, f"{path}[{i}]"))
+        except HarvestError:
+            continue
+    return tuple(items)
+
+
+def _parse_training(raw: Any, path: str) -> TrainingFacts:
+    t = _expect(raw, dict, path)
+    method = _str(t.get("method"), f"{path}.method")
+    if method not in TRAINING_METHODS:
+        raise HarvestError(f"unknown training method {method[:40]!r}", where=f"{path}.method")
+    validation, ran, batch, optimizer = t.get("validation"), t.get("ran"), t.get("first_batch"), t.get("optimizer")
+    callbacks = _expect(t.get("callbacks", []), list, f"{path}.callbacks")[:MAX_ITEMS]
+    return TrainingFacts(
+        index=_int(t.get("index"), f"{path}.index"),
+        cell=_opt_int(t.get("cell"), f"{path}.cell"),
+        method=method,
+        model=_opt_int(t.get("model"), f"{path}.model"),
+        args=_scalars(t.get("args", {}), f"{path}.args"),
+        data=_parse_source(t.get("data"), f"{path}.data"),
+        validation=None if validation is None else _parse_source(validation, f"{path}.validation"),
+        asked=_parse_asked(t.get("asked"), f"{path}.asked"),
+        ran=None if ran is None else _parse_ran(ran, f"{path}.ran"),
+        first_batch=None if batch is None else _parse_batch(batch, f"{path}.first_batch"),
+        callbacks=tuple(_parse_callback(c, f"{path}.callbacks[{i}]") for i, c in enumerate(callbacks)),
+        optimizer=None if optimizer is None else _parse_optimizer(optimizer, f"{path}.optimizer"),
+        augmented_by=tuple(_int(u, f"{path}.augmented_by[{i}]")
+                           for i, u in enumerate(_expect(t.get("augmented_by", []), list, f"{path}.augmented_by")[:MAX_ITEMS])),
+        error=_opt_str(t.get("error"), f"{path}.error"),
+    )
+
+
+def _parse_source(raw: Any, path: str) -> DataSourceFacts:
+    d = _expect(raw, dict, path)
+    kind = _str(d.get("kind"), f"{path}.kind")
+    if kind not in DATA_KINDS:
+        raise HarvestError(f"unknown data source kind {kind[:40]!r}", where=f"{path}.kind")
+    shuffle = d.get("shuffle")
+    return DataSourceFacts(
+        kind=kind, class_name=_str(d.get("class_name", ""), f"{path}.class_name"),
+        function=_opt_str(d.get("function"), f"{path}.function"),
+        image_data_generator=_opt_int(d.get("image_data_generator"), f"{path}.image_data_generator"),
+        batch_size=_opt_int(d.get("batch_size"), f"{path}.batch_size"),
+        shuffle=None if shuffle is None else _bool(shuffle, f"{path}.shuffle"),
+        samples=_opt_int(d.get("samples"), f"{path}.samples"),
+    )
+
+
+def _parse_asked(raw: Any, path: str) -> Asked:
+    c = _expect(raw, dict, path)
+    return Asked(epochs=_opt_int(c.get("epochs"), f"{path}.epochs"),
+                 steps_per_epoch=_opt_int(c.get("steps_per_epoch"), f"{path}.steps_per_epoch"))
+
+
+def _parse_ran(raw: Any, path: str) -> Ran:
+    c = _expect(raw, dict, path)
+    return Ran(epochs=_int(c.get("epochs"), f"{path}.epochs"), steps=_int(c.get("steps"), f"{path}.steps"))
+
+
+def _parse_batch(raw: Any, path: str) -> BatchFacts:
+    b = _expect(raw, dict, path)
+    parts = {}
+    for key in ("x", "y", "sample_weight"):
+        items = _expect(b.get(key, []), list, f"{path}.{key}")[:MAX_ITEMS]
+        parts[key] = tuple(_parse_tensor(item, f"{path}.{key}[{i}]") for i, item in enumerate(items))
+    return BatchFacts(**parts)
+
+
+def _parse_tensor(raw: Any, path: str) -> TensorFacts:
+    t = _expect(raw, dict, path)
+    return TensorFacts(shape=_shape(t.get("shape"), f"{path}.shape"), dtype=_str(t.get("dtype"), f"{path}.dtype"),
+                       min=_opt_number(t.get("min"), f"{path}.min"), max=_opt_number(t.get("max"), f"{path}.max"))
+
+
+def _parse_callback(raw: Any, path: str) -> CallbackFacts:
+    c = _expect(raw, dict, path)
+    return CallbackFacts(class_name=_str(c.get("class_name"), f"{path}.class_name"),
+                         keras_type=_opt_str(c.get("keras_type"), f"{path}.keras_type"),
+                         config=_scalars(c.get("config", {}), f"{path}.config"))
+
+
+def _parse_optimizer(raw: Any, path: str) -> OptimizerFacts:
+    o = _expect(raw, dict, path)
+    return OptimizerFacts(name=_opt_str(o.get("name"), f"{path}.name"),
+                          learning_rate=_opt_number(o.get("learning_rate"), f"{path}.learning_rate"),
+                          schedule=_opt_str(o.get("schedule"), f"{path}.schedule"))
+
+
+def _parse_generator(raw: Any, path: str) -> ImageDataGeneratorFacts:
+    g = _expect(raw, dict, path)
+    config = _expect(g.get("config", {}), dict, f"{path}.config")
+    for key, value in config.items():  # scalars, or short lists of them (zoom_range, brightness_range, shifts)
+        items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_ITEMS or not all(_is_scalar(v) for v in items):
+            raise HarvestError("expected a scalar or a list of scalars", where=f"{path}.config.{str(key)[:40]}")
+    return ImageDataGeneratorFacts(uid=_int(g.get("uid"), f"{path}.uid"), cell=_opt_int(g.get("cell"), f"{path}.cell"),
+                                   class_name=_str(g.get("class_name"), f"{path}.class_name"),
+                                   keras_type=_opt_str(g.get("keras_type"), f"{path}.keras_type"), config=config)
+
+
+def _scalars(raw: Any, path: str) -> Mapping[str, Any]:
+    """A flat object of JSON scalars (str, number, bool, null), at most ``MAX_ITEMS`` keys."""
+    obj = _expect(raw, dict, path)
+    if len(obj) > MAX_ITEMS * 2:
+        raise HarvestError(f"{len(obj)} keys, more than {MAX_ITEMS * 2}", where=path)
+    for key, value in obj.items():
+        if not _is_scalar(value):
+            raise HarvestError(f"expected a scalar, found {type(value).__name__}", where=f"{path}.{str(key)[:40]}")
+    return obj
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _opt_int(value: Any, path: str) -> int | None:
+    return None if value is None else _int(value, path)
+
+
+def _opt_number(value: Any, path: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise HarvestError(f"expected a number, found {type(value).__name__}", where=path)
+    return float(value)
 
 
 def _scrubbed(value: Any) -> Any:
@@ -152,17 +448,6 @@ def _scrubbed(value: Any) -> Any:
     if isinstance(value, dict):
         return {scrub(k) if isinstance(k, str) else k: _scrubbed(v) for k, v in value.items()}
     return value
-
-
-def _parse_notes(raws: list) -> tuple[ShimNote, ...]:
-    """The well-formed notes; a malformed one is dropped, not the harvest: notes only inform."""
-    notes = []
-    for i, raw in enumerate(raws):
-        try:
-            notes.append(_parse_note(raw, f"$.notes[{i}]"))
-        except HarvestError:
-            continue
-    return tuple(notes)
 
 
 def _parse_note(raw: Any, path: str) -> ShimNote:

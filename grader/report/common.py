@@ -128,6 +128,107 @@ def _run_message(status: str, message: Any) -> str:
     return text.split("\n", 1)[0] if status == "internal-error" else text
 
 
+MAX_TRAINING_LINES = 20
+_SETTINGS = ("rotation_range", "width_shift_range", "height_shift_range", "shear_range", "zoom_range",
+             "channel_shift_range", "brightness_range", "horizontal_flip", "vertical_flip", "rescale",
+             "featurewise_center", "featurewise_std_normalization", "samplewise_center", "zca_whitening",
+             "preprocessing_function")
+_UNSET = (None, False, 0, 0.0, [1.0, 1.0], [0, 0])
+
+
+def training_lines(doc: Doc, lang: str | None = None) -> list[str]:
+    """How the run trained its models (the JSON result's ``trainings`` and ``image_data_generators``), a line each.
+
+    Read from the JSON contract, so every reporter can show it; the first
+    ``MAX_TRAINING_LINES`` calls (a grid search makes hundreds).
+    """
+    lang = normalise_lang(lang or doc.get("lang"))
+
+    def say(key: str, **params: Any) -> str:
+        return Message.of(key, **params).render(lang)
+
+    lines = []
+    for g in doc.get("image_data_generators") or ():
+        config = g.get("config") or {}
+        settings = [f"{k}={_short(config[k])}" for k in _SETTINGS if config.get(k) not in _UNSET]
+        lines.append(clean(say("training.generator", generator=g.get("uid"), cell=_cell(g.get("cell")),
+                               settings=", ".join(settings) or say("training.no_augmentation"))))
+    for t in list(doc.get("trainings") or ())[:MAX_TRAINING_LINES]:
+        parts = [say("training.call", cell=_cell(t.get("cell")), method=t.get("method"),
+                     model="?" if t.get("model") is None else t["model"], source=_source(t.get("data") or {}, say))]
+        batch = t.get("first_batch")
+        if batch:
+            parts.append(say("training.first_batch", x=_tensors(batch.get("x")), y=_tensors(batch.get("y"))))
+        callbacks = t.get("callbacks") or ()
+        if callbacks:
+            parts.append(say("training.callbacks", callbacks=", ".join(_callback(c) for c in callbacks)))
+        optimizer = t.get("optimizer")
+        if optimizer and optimizer.get("name"):
+            rate = optimizer.get("learning_rate")
+            rate = "?" if rate is None else f"{rate:g}"
+            if optimizer.get("schedule"):
+                rate += f" ({optimizer['schedule']})"
+            parts.append(say("training.optimizer", name=optimizer["name"], rate=rate))
+        asked, ran = t.get("asked") or {}, t.get("ran")
+        if ran is not None and str(t.get("method")).startswith("fit"):
+            parts.append(say("training.steps", epochs=_unknown(asked.get("epochs")),
+                             steps=_unknown(asked.get("steps_per_epoch")), ran_epochs=ran.get("epochs"),
+                             ran_steps=ran.get("steps")))
+        elif ran is not None:
+            parts.append(say("training.batches", steps=_unknown(asked.get("steps_per_epoch")),
+                             ran_steps=ran.get("steps")))
+        if t.get("error"):
+            parts.append(say("training.error", error=t["error"]))
+        lines.append(clean("; ".join(parts)))
+    return lines
+
+
+def _source(data: Doc, say: Any) -> str:
+    kind = data.get("kind")
+    if kind == "arrays":
+        return say("training.source.arrays", samples=_unknown(data.get("samples")))
+    if kind == "generator":
+        return say("training.source.generator", function=data.get("function") or "?")
+    if str(kind).startswith("flow"):
+        return say("training.source.flow", generator=_unknown(data.get("image_data_generator")), kind=kind,
+                   batch=_unknown(data.get("batch_size")))
+    if kind == "sequence":
+        return say("training.source.sequence", name=data.get("class_name") or "?")
+    if kind in ("dataset", "none"):
+        return say(f"training.source.{kind}")
+    return say("training.source.other", name=data.get("class_name") or "?")
+
+
+def _tensors(tensors: Any) -> str:
+    found = []
+    for t in tensors or ():
+        shape = "(" + ", ".join("None" if d is None else str(d) for d in t.get("shape") or ()) + ")"
+        text = f"{shape} {t.get('dtype')}"
+        if t.get("min") is not None and t.get("max") is not None:
+            text += f" [{t['min']:.3g}, {t['max']:.3g}]"
+        found.append(text)
+    return " + ".join(found) or "-"
+
+
+def _callback(callback: Doc) -> str:
+    config = callback.get("config") or {}
+    shown_keys = ("monitor", "patience", "factor", "min_lr", "save_best_only", "schedule")
+    settings = ", ".join(f"{k}={_short(config[k])}" for k in shown_keys if config.get(k) is not None)
+    return f"{callback.get('class_name')}({settings})"
+
+
+def _short(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _cell(index: Any) -> Any:
+    return "?" if index is None else index + 1
+
+
+def _unknown(value: Any) -> Any:
+    return "?" if value is None else value
+
+
 def student_id(doc: Doc) -> str:
     """The id the batch graded this result under (``submission`` for a single ``grader check``)."""
     batch = doc.get("batch") or {}

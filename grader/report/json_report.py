@@ -69,6 +69,8 @@ def result_to_dict(result: GradeResult, lang: str = "en") -> dict[str, Any]:
         "isolation": outcome.isolation.as_dict(),
         "output_truncated_bytes": outcome.output_truncated_bytes,
         "models": [dataclasses.asdict(m) for m in outcome.harvest.models],
+        "trainings": [dataclasses.asdict(t) for t in outcome.harvest.trainings],
+        "image_data_generators": [dataclasses.asdict(g) for g in outcome.harvest.image_data_generators],
     }
 
 

@@ -14,14 +14,16 @@ from rich.text import Text
 from grader.execute.outcome import Status
 from grader.i18n import normalise_lang
 from grader.report import comparison
-from grader.report.common import as_doc, clean, read_and_review, run_notes, shown
+from grader.report.common import as_doc, clean, read_and_review, run_notes, shown, training_lines
 from grader.rubric.result import GradeResult
 
 _HEAD = {
     "en": {"check": "Check", "points": "Points", "feedback": "Feedback", "hint": "hint", "score": "Score",
-           "status": "status", "notes": "About the run", "hidden": "hidden check: counted, not shown"},
+           "status": "status", "notes": "About the run", "hidden": "hidden check: counted, not shown",
+           "training": "How the models were trained"},
     "zh-TW": {"check": "評分項目", "points": "分數", "feedback": "回饋", "hint": "提示", "score": "總分",
-              "status": "狀態", "notes": "執行狀況", "hidden": "隱藏的評分項目：計分但不顯示"},
+              "status": "狀態", "notes": "執行狀況", "hidden": "隱藏的評分項目：計分但不顯示",
+              "training": "模型的訓練方式"},
 }
 
 
@@ -75,6 +77,10 @@ def render(result: GradeResult, lang: str = "en", reveal_hidden: bool = False) -
     parts: list[RenderableType] = [header, table]
     parts += [comparison.renderable(shown_model, check["title"], lang)
               for check, shown_model in comparison.sections(doc["checks"], reveal_hidden)]
+    trainings = training_lines(doc, lang)
+    if trainings:
+        parts.append(Panel(_hanging([("•", line) for line in trainings], "dim"), title=words["training"],
+                           border_style="dim", title_align="left"))
     notes = run_notes(doc)  # the same notes, in the same order, as every other report
     if notes:
         parts.append(Panel(_hanging([("•", clean(note)) for note in notes]), title=words["notes"],

@@ -32,8 +32,19 @@ def comparable(result: GradeResult, lang: str = "en") -> dict[str, Any]:
         "notes": [n.render(lang) for n in result.notes] + list(outcome.notes),
         "output_truncated_bytes": outcome.output_truncated_bytes,
         "models": [dataclasses.asdict(m) for m in outcome.harvest.models],
+        "trainings": [_without_ranges(dataclasses.asdict(t)) for t in outcome.harvest.trainings],
+        "image_data_generators": [dataclasses.asdict(g) for g in outcome.harvest.image_data_generators],
         "keras": [outcome.harvest.keras_version, outcome.harvest.backend],
     })
+
+
+def _without_ranges(training: dict[str, Any]) -> dict[str, Any]:
+    """A training's facts less its first batch's value range: a shuffled or augmented stream draws other samples."""
+    for tensors in (training.get("first_batch") or {}).values():
+        for tensor in tensors:
+            tensor.pop("min", None)
+            tensor.pop("max", None)
+    return training
 
 
 def differences(first: GradeResult, second: GradeResult, lang: str = "en") -> list[str]:
