@@ -235,7 +235,20 @@ class _Watch:
     def relay(self, generator):
         for item in generator:
             self.yielded += 1
+            _batch_of_data(item, self.name)
             yield _cut(item, self.cap)
+
+
+def _batch_of_data(batch, name):
+    """Fail as Keras 2 did (at ``.shape``) when a generator yields a stream instead of a batch.
+
+    Keras 3 would try to turn the stream (say, the ``flow`` iterator itself,
+    which never ends) into an array, until the cell's time limit.
+    """
+    for part in batch if isinstance(batch, tuple) else (batch,):
+        if part is not None and not hasattr(part, "shape") and hasattr(part, "__next__"):
+            raise TypeError(f"the generator {name} yielded a {type(part).__name__} where a batch of arrays "
+                            "belongs: call next() on it to get a batch")
 
 
 def _cut(batch, cap):

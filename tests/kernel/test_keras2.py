@@ -251,3 +251,26 @@ def test_a_keras3_notebook_needs_no_adaptation_and_keras2_fails_without_the_laye
 
     without = run(tmp_path / "without", [IMPORTS], shims=Shims(training_steps=1, keras2=False))
     assert without.cells[0].error_name in ("ImportError", "ModuleNotFoundError"), without.cells[0]
+
+
+STREAM_OF_STREAMS = """
+import numpy as np, keras
+from keras.preprocessing.image import ImageDataGenerator
+x, y = np.zeros((64, 4, 4, 3), 'float32'), np.zeros((64, 2), 'float32')
+def wrapper():
+    while True:
+        yield ImageDataGenerator().flow(x), y  # the iterator itself, not a batch of it
+model = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
+model.compile('sgd', 'mse')
+model.fit_generator(wrapper(), steps_per_epoch=2)
+"""
+
+
+def test_a_generator_yielding_a_stream_fails_at_once_as_in_keras2(tmp_path):
+    """Keras 3 would turn the endless flow into an array until the cell's limit; Keras 2 failed at .shape."""
+    outcome = run(tmp_path, [STREAM_OF_STREAMS], cell_timeout=40.0)
+    cell, = outcome.cells
+    assert (cell.state, cell.error_name) == (CellState.ERROR, "TypeError") and cell.seconds < 30, cell
+    assert "yielded a NumpyArrayIterator" in cell.error_value
+    training, = outcome.harvest.trainings
+    assert training.error == "TypeError" and training.data.function == "wrapper"
