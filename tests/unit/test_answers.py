@@ -201,3 +201,13 @@ def test_after_the_last_prompt_a_list_answers_in_order_unless_its_first_line_fil
     assert read(slots, "答：yes\n答：2\n答：Adam") == {1: "yes", 2: "2", 3: "Adam"}  # after the empty slots
     filled = slots.replace("Question three: which?\nAnswer:", "Question three: which?\nAnswer: Adam\nSGD")
     assert read(filled) == {1: "", 2: "", 3: "Adam\nSGD"}  # written into the last slot, and below it
+
+
+def test_one_unnumbered_line_under_a_block_of_prompts_answers_the_question_it_echoes():
+    # fewer lines than questions: the words decide ("how many" is question two's), else the order does
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "Ans. two, how many? 2 of them")) == {
+        1: "", 2: "two, how many? 2 of them", 3: ""}
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "yes it is")) == {1: "yes it is", 2: "", 3: ""}
+    # a line per question is a list in order, whatever its words repeat
+    assert answers_of(("markdown", TEMPLATE), ("markdown", "how many? two\n#### 2\n#### Adam")) == {
+        1: "how many? two", 2: "#### 2", 3: "#### Adam"}

@@ -30,6 +30,7 @@ _SENTENCE = 0.75  # ...or share of one of its sentences' pairs
 _FEWEST = 3  # pairs a copy has at least
 _DENSE = 0.8  # pairs of the prompt among the stretch's pairs
 _CLEAR = 0.1  # how much better the best question must match than the next
+_ECHO = 2  # pairs of a prompt an answer repeats to be tied to it by its words
 _QUESTION_MARK = re.compile(r"[^?？]{0,8}[?？]")
 _LINE_END = re.compile(r"[\W_]*$")
 
@@ -75,6 +76,21 @@ def find_prompt(text: str, prints: Fingerprints) -> PromptHit | None:
     hit = PromptHit(question, found[lo][1], found[hi + 1][2], exact=False)
     ends = _LINE_END.match(text, hit.end) or _QUESTION_MARK.match(text, hit.end) or find_marker(text, hit.end)
     return hit if ends else None
+
+
+def echoes(text: str, prints: Fingerprints, questions: list[int]) -> int | None:
+    """Which of ``questions`` an answer clearly echoes: it repeats more of that prompt's word pairs than of any
+    other's, and at least two ("DNN 的參數較多" under "哪個模型的參數數量比較多?"). None when none stands out."""
+    found = tokens(text)
+    pairs = {shingle(a[0], b[0]) for a, b in zip(found, found[1:])}
+    shared: dict[int, int] = {}
+    for prompt in prints.questions:
+        if prompt.question in questions and prompt.shingles:
+            shared[prompt.question] = max(shared.get(prompt.question, 0), len(pairs & prompt.pairs))
+    ranked = sorted(shared.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < _ECHO or (len(ranked) > 1 and ranked[1][1] >= ranked[0][1]):
+        return None
+    return ranked[0][0]
 
 
 def _stretches(pairs: list[str], prompt: QuestionPrint):

@@ -32,6 +32,7 @@ from typing import Mapping
 
 from grader.rubric.answers.fingerprint import Fingerprints
 from grader.rubric.answers.pieces import Piece, loosen, split
+from grader.rubric.answers.prompts import echoes
 from grader.rubric.answers.sheet import Answer, AnswerSheet, Span
 from grader.submission.prose import ProseLine
 
@@ -124,10 +125,11 @@ def locate_answers(lines: list[ProseLine], fingerprints: Fingerprints, questions
             reader.current = None
             continue
         if len(reader.pending) > 1:
-            # Unnumbered answers after a block of prompts: one line per question, in order.
+            # Unnumbered answers after a block of prompts: one line per question, in order; fewer lines than
+            # questions follow their words instead where they clearly echo one question.
             # Comments of code pasted there are not answers: numbered ones were handled above.
             if piece.line.source not in _IN_CODE:
-                reader.place(reader.pending.pop(0), piece)
+                reader.place(_in_block(reader.pending, piece, pieces[i:], fingerprints), piece)
             continue
         reader.pending = []
         if reader.continues(piece):
@@ -161,6 +163,19 @@ def _final_list(pieces: list[Piece], last_anchor: int, reader: _Reader) -> list[
     if items and items[0].marker and not empty_slot:
         return []
     return run if len(run) > 1 and len(items) >= len(run) else []
+
+
+def _in_block(pending: list[int], piece: Piece, ahead: list[Piece], prints: Fingerprints) -> int:
+    """The question of the block ``pending`` that an unnumbered ``piece`` answers (and is taken from the block):
+    the next in order when the lines ahead answer every question left; when they are fewer (one answer under
+    two questions), the question whose words it echoes, if one stands out, else the next in order."""
+    items = [p for p in _until_numbered(ahead) if not (p.template or p.filler or p.prompt)
+             and p.line.source not in _IN_CODE]
+    chosen = pending[0]
+    if len(items) < len(pending):
+        chosen = echoes(piece.words, prints, pending) or chosen
+    pending.remove(chosen)
+    return chosen
 
 
 def _until_numbered(pieces: list[Piece]) -> list[Piece]:
