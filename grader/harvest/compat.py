@@ -24,7 +24,7 @@ and the new spelling, or ``keras2_ignored`` for what Keras 3 has no place for):
 * calls: ``fit_generator``/``evaluate_generator``/``predict_generator`` (run as
   fit/evaluate/predict with Keras 2's signatures, so a wrong argument still
   fails as it did), ``predict_classes``/``predict_proba``, ``lr=`` and
-  ``decay=`` (Keras 2's inverse-time decay, as a schedule), ``nb_epoch``,
+  ``decay=`` (Keras 2's inverse-time decay, as a schedule that a callback may still set), ``nb_epoch``,
   ``samples_per_epoch``, ``workers``/``use_multiprocessing``/``max_queue_size``,
   fractional step counts (Keras 2 ran the next whole step), ``Model(input=,
   output=)``, ``save_weights``/``load_weights`` and ``ModelCheckpoint`` with
@@ -46,6 +46,7 @@ import os
 import re
 import sys
 import types
+import weakref
 
 EVENTS = []
 WEIGHTS_ORIGIN = "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -514,6 +515,9 @@ def _install_optimizers(keras):
     from keras.src.optimizers.base_optimizer import BaseOptimizer
 
     genuine = BaseOptimizer.__dict__["__init__"]
+    rate = BaseOptimizer.__dict__["learning_rate"]
+    decays = weakref.WeakKeyDictionary()  # optimizer -> Keras 2's decay, for those built with decay=
+    inverse_time = keras.optimizers.schedules.InverseTimeDecay
 
     @functools.wraps(genuine)
     def __init__(self, learning_rate=None, *args, **kwargs):
@@ -523,13 +527,26 @@ def _install_optimizers(keras):
         decay = kwargs.pop("decay", None)
         if decay:  # Keras 2: lr / (1 + decay * iterations)
             if isinstance(learning_rate, (int, float)):
-                learning_rate = keras.optimizers.schedules.InverseTimeDecay(learning_rate, 1, decay)
+                learning_rate = inverse_time(learning_rate, 1, decay)
                 _adapted("decay=", "InverseTimeDecay")
             else:
+                decay = None
                 _ignored("decay=")
-        return genuine(self, learning_rate, *args, **kwargs)
+        genuine(self, learning_rate, *args, **kwargs)
+        if decay:
+            decays[self] = decay
+
+    def set_rate(self, value):
+        """Keras 2's decay applied on top of whatever rate a callback sets (``LearningRateScheduler``):
+        setting a number restarts the inverse-time schedule from it, where Keras 3 refuses to set a schedule."""
+        decay = decays.get(self)
+        if decay and isinstance(self._learning_rate, inverse_time) and not callable(value):
+            self._learning_rate = inverse_time(float(value), 1, decay)
+        else:
+            rate.fset(self, value)
 
     BaseOptimizer.__init__ = __init__
+    BaseOptimizer.learning_rate = property(rate.fget, set_rate, rate.fdel, rate.__doc__)
     if "lr" not in BaseOptimizer.__dict__:  # Keras 2's optimizer.lr, read and set by students' callbacks
         def get(self):
             _adapted("optimizer.lr", "optimizer.learning_rate")

@@ -274,3 +274,23 @@ def test_a_generator_yielding_a_stream_fails_at_once_as_in_keras2(tmp_path):
     assert "yielded a NumpyArrayIterator" in cell.error_value
     training, = outcome.harvest.trainings
     assert training.error == "TypeError" and training.data.function == "wrapper"
+
+
+SCHEDULED = """
+import numpy as np, keras
+from keras import optimizers
+from keras.callbacks import LearningRateScheduler
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation='softmax')])
+model.compile(optimizer=optimizers.RMSprop(lr=0.01, decay=0.5), loss='categorical_crossentropy')
+model.fit(np.zeros((40, 4)), np.eye(2)[np.arange(40) % 2], batch_size=8, epochs=3, verbose=0,
+          callbacks=[LearningRateScheduler(lambda epoch: 0.1)])
+# Keras 2: the rate the callback set, still decayed by the steps taken: 0.1 / (1 + 0.5 * steps)
+steps = int(model.optimizer.iterations.numpy())
+assert steps >= 1 and abs(float(model.optimizer.learning_rate) - 0.1 / (1 + 0.5 * steps)) < 1e-6
+"""
+
+
+def test_a_learning_rate_callback_sets_the_rate_of_an_optimizer_with_keras2_decay(tmp_path):
+    outcome = run(tmp_path, [SCHEDULED])
+    assert outcome.cells[0].state == CellState.OK, (outcome.cells[0].error_name, outcome.cells[0].error_value)
+    assert {"lr=", "decay="} <= adapted(outcome)
