@@ -166,18 +166,21 @@ class _Parser:
             if not isinstance(entry, dict):
                 raise self.fail("each accept entry must be a table", key)
             self._known(entry, {"mutant", "reason"}, key)
-            pattern = entry.get("mutant")
-            if not isinstance(pattern, str) or not pattern.strip():
-                raise self.fail("missing key mutant" if pattern is None else "mutant must be a non-empty text",
-                                f"{key}.mutant",
-                                hint='a mutant id or pattern from `grader validate`, e.g. "*.activation"')
+            patterns = entry.get("mutant")
+            patterns = [patterns] if isinstance(patterns, str) else patterns
+            if not isinstance(patterns, list) or not patterns or not all(
+                    isinstance(p, str) and p.strip() for p in patterns):
+                raise self.fail("missing key mutant" if patterns is None
+                                else "mutant must be a non-empty text or a list of them", f"{key}.mutant",
+                                hint='mutant ids or patterns from `grader validate`, e.g. "*.activation" or '
+                                     '["Conv2D#*", "Dense#*"]')
             if "reason" not in entry:
                 raise self.fail("an accepted mutant needs a reason", f"{key}.reason",
                                 hint='say why the rubric may let it pass, e.g. reason = "any activation is fine here"')
             reason = self._text(entry["reason"], f"{key}.reason")
             if not any(text.strip() for text in reason.values()):
                 raise self.fail("the reason is empty", f"{key}.reason", hint="say why the rubric may let it pass")
-            accepted.append(Acceptance(mutant=pattern.strip(), reason=reason))
+            accepted += [Acceptance(mutant=pattern.strip(), reason=reason) for pattern in patterns]
         return ValidateSettings(template_points=template_points, accept=tuple(accepted))
 
     def _execution(self, table: dict[str, Any]) -> ExecutionSettings:

@@ -312,6 +312,12 @@ def test_validate_section_loads(tmp_path):
     assert [(a.mutant, a.reason["zh-TW"]) for a in ex.validate.accept] == [("*.activation", "activation 不限")]
 
 
+def test_one_reason_may_accept_a_list_of_mutant_patterns(tmp_path):
+    ex = load_exercise(write(tmp_path, GOOD + VALIDATE.replace('"*.activation"', '["Conv2D#*", "*.activation"]')))
+    assert [(a.mutant, a.reason["en"]) for a in ex.validate.accept] == [
+        ("Conv2D#*", "any activation"), ("*.activation", "any activation")]
+
+
 def test_without_a_validate_section_nothing_is_accepted_and_the_template_earns_nothing(tmp_path):
     ex = load_exercise(write(tmp_path, GOOD))
     assert ex.validate.template_points == {} and ex.validate.accept == ()
@@ -326,6 +332,8 @@ def test_without_a_validate_section_nothing_is_accepted_and_the_template_earns_n
     ('reason = { en = "any activation", zh-TW = "activation 不限" }', 'reason = " "', "validate.accept[0].reason",
      "the reason is empty"),
     ('mutant = "*.activation"', 'mutant = ""', "validate.accept[0].mutant", "non-empty"),
+    ('mutant = "*.activation"', 'mutant = []', "validate.accept[0].mutant", "non-empty"),
+    ('mutant = "*.activation"', 'mutant = ["*.activation", 3]', "validate.accept[0].mutant", "list of them"),
     ('mutant = "*.activation"', 'mutants = "*.activation"', "validate.accept[0].mutants", "unknown key"),
     ("template_points", "template_score", "validate.template_score", "unknown key"),
 ])
