@@ -183,7 +183,7 @@ def markdown(comparison: Mapping[str, Any], title: str, lang: str | None, escape
 # --------------------------------------------------------------------------- HTML
 
 CSS = """
-table.cmp{width:auto;max-width:100%;font-size:.9rem;margin:.4rem 0}table.cmp td,table.cmp th{padding:.2rem .45rem;
+table.cmp{width:auto;max-width:100%;font-size:.85rem;margin:.4rem 0}table.cmp td,table.cmp th{padding:.2rem .45rem;
 white-space:nowrap}table.cmp td.side{color:#656d76}table.cmp tr.exp td{color:#656d76;border-bottom:0}
 table.cmp td.diff{background:#ffebe9;color:#cf222e;font-weight:600}table.cmp tr.wrong td{color:#cf222e}
 .cmpwrap{overflow-x:auto;max-width:100%}ul.maths{margin:.2rem 0 1rem 1rem;padding:0;font-size:.9rem}

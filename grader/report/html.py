@@ -16,7 +16,7 @@ from grader.report.common import (ResultLike, as_doc, check_lines, clean, read_a
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Microsoft JhengHei","PingFang TC","Noto Sans CJK TC",
-"Noto Sans TC","Source Han Sans TC","WenQuanYi Micro Hei",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;
+"Noto Sans TC","Source Han Sans TC","WenQuanYi Micro Hei",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;
 color:#1f2328;overflow-wrap:anywhere}
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;

@@ -128,6 +128,9 @@ def test_feedback_page_in_a_browser(browser, pages, lang):
         assert title in text
     assert "(16·2 + 1)·32 = 1,344" in text and "24,588 ✗" not in text  # differences are marked on found values
     assert "12 ✗" in text
+    # the model beside the expected one is read whole at 1280 px: its box does not have to scroll
+    widths = browser.evaluate("[...document.querySelectorAll('.cmpwrap')].map(b => [b.scrollWidth, b.clientWidth])")
+    assert widths and all(scroll <= client for scroll, client in widths), widths
     _assert_cjk_font(browser, "h1, th, li")
 
 
