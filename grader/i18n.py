@@ -293,6 +293,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "zh-TW": "資料集 {name} 以形狀與型別相同的隨機陣列代替（這裡沒有網路）：本次執行中程式印出的準確率沒有意義"},
     "shim.colab_magic": {"en": "{magic} is Colab's and was ignored here: TensorFlow {version} is installed",
                          "zh-TW": "{magic} 是 Colab 專用的指令，這裡略過：已安裝的是 TensorFlow {version}"},
+    "shim.helper_renamed": {
+        "en": "there is no module {written} here: it was read as the exercise's own {helper}.py, which the course supplies",
+        "zh-TW": "這裡沒有模組 {written}：已改用本作業附的 {helper}.py（課程提供的檔案）"},
     "shim.budget_fit": {
         "en": "fit() was limited to {steps} batch(es) per epoch: the checks read the model, not its training",
         "zh-TW": "fit() 被限制為每個 epoch {steps} 個 batch：評分只看模型，不看訓練結果"},

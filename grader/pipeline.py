@@ -97,5 +97,6 @@ def execute(submission: Submission, exercise: Exercise, options: RunOptions) -> 
     settings = exercise.execution
     shims = Shims(training_steps=settings.training_steps, training_epochs=settings.training_epochs,
                   training_batch=settings.training_batch,
-                  dataset_cache="." if cached else None, keras2=options.keras2)
+                  dataset_cache="." if cached else None, keras2=options.keras2,
+                  helpers=tuple(f.stem for f in exercise.files if f.suffix == ".py"))
     return run_submission(submission, limits=limits, launcher=launcher, files=exercise.files + cached, shims=shims)

@@ -150,7 +150,8 @@ class Shims:
     fit's epochs, ``training_batch`` the samples per batch); ``dataset_cache`` is a
     folder *inside the scratch folder* (relative to the kernel's cwd) that may
     hold real ``<name>.npz`` datasets and pretrained ``*.h5`` weights.
-    ``keras2`` installs the Keras 2 layer (``compat.py``).
+    ``keras2`` installs the Keras 2 layer (``compat.py``); ``helpers`` are the module names of
+    the exercise's own files, which an import under a name of the student's finds (``offline.py``).
     """
 
     training_steps: int | None = None
@@ -159,6 +160,7 @@ class Shims:
     offline_datasets: bool = True
     dataset_cache: str | None = None
     keras2: bool = True
+    helpers: tuple[str, ...] = ()
 
     def staged(self) -> list[tuple[str, str, str]]:
         """(staged name, source text, file name in tracebacks) of each module to exec, in order."""
@@ -172,7 +174,8 @@ class Shims:
         code = (_exec_staged(staged[0], SHIM_MODULE)
                 + f"__import__('sys').modules[{SHIM_MODULE!r}].install(training_steps={self.training_steps!r}, "
                 f"cache_dir={self.dataset_cache!r}, datasets={self.offline_datasets!r}, "
-                f"training_epochs={self.training_epochs!r}, training_batch={self.training_batch!r})\n")
+                f"training_epochs={self.training_epochs!r}, training_batch={self.training_batch!r}, "
+                f"helpers={self.helpers!r})\n")
         if self.keras2:
             code += (_exec_staged(staged[1], COMPAT_MODULE)
                      + f"__import__('sys').modules[{COMPAT_MODULE!r}].install(cache_dir={self.dataset_cache!r})\n")

@@ -24,6 +24,11 @@ so it imports nothing from ``grader``. Three independent shims:
 * **Colab's ``%tensorflow_version``** line magic does nothing here (the
   installed TensorFlow is the one there is) instead of failing the cell and
   the imports in it.
+* **The course's helper modules under the student's name for them.** A
+  student who saved ``resnet_builder.py`` as ``Day_100_resnet_builder.py`` or
+  in a folder (``from tutorial.resnet_builder import resnet``) imports the
+  exercise's copy: an import line whose module cannot be found and whose last
+  name is a helper's, or ends in ``_`` and a helper's, is read as the helper's.
 
 Every use is recorded in ``EVENTS`` as a message key and its parameters
 (``{"key": "dataset_generated", "params": {"name": "mnist"}}``), so the
@@ -33,6 +38,7 @@ feedback can say what happened in the reader's language.
 import contextlib
 import functools
 import os
+import re
 import sys
 import types
 import warnings
@@ -397,8 +403,62 @@ def _install_colab_magics():
         manager.load_extension = load_extension
 
 
-def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None, training_batch=None):
-    """Install the shims. Needs Keras imported already (the probe's ``install`` does that)."""
+_FROM_IMPORT = re.compile(r"^(\s*from\s+)([A-Za-z_][\w.]*)(\s+import\b.*)$", re.S)
+_PLAIN_IMPORT = re.compile(r"^(\s*import\s+)([A-Za-z_][\w.]*)(\s+as\s+\w+)?(\s*(?:#.*)?)$", re.S)
+
+
+def helper_for(module, helpers):
+    """The helper ``module`` names under another name (``Day_100_resnet_builder``, ``tutorial.resnet_builder``), or None."""
+    last = module.rsplit(".", 1)[-1].lower()
+    for helper in helpers:
+        if module != helper and (last == helper.lower() or last.endswith("_" + helper.lower())):
+            return helper
+    return None
+
+
+def _findable(module):
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package
+        return False
+
+
+def _renamed_helper_line(line, helpers):
+    """``line`` with a renamed helper's import pointed at the helper (the line itself when there is none)."""
+    for pattern in (_FROM_IMPORT, _PLAIN_IMPORT):
+        match = pattern.match(line)
+        if match is None:
+            continue
+        module = match.group(2)
+        helper = helper_for(module, helpers)
+        if helper is None or _findable(module):
+            return line
+        if pattern is _PLAIN_IMPORT and not match.group(3):
+            if "." in module:  # ``import a.helper`` is used as ``a.helper.f``: no one name can stand for it
+                return line
+            _note("helper_renamed", written=module, helper=helper)
+            return f"{match.group(1)}{helper} as {module}{match.group(4)}"
+        _note("helper_renamed", written=module, helper=helper)
+        return line[:match.start(2)] + helper + line[match.end(2):]
+    return line
+
+
+def _install_helper_names(helpers):
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not helpers:
+        return
+    shell.input_transformers_post.append(lambda lines: [_renamed_helper_line(line, helpers) for line in lines])
+
+
+def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=None, training_batch=None,
+            helpers=()):
+    """Install the shims. Needs Keras imported already (the probe's ``install`` does that).
+
+    ``helpers``: the module names of the exercise's own files (``resnet_builder``), copied beside the submission.
+    """
     import keras.datasets  # noqa: F401  (loads every dataset module so their load_data can be replaced)
     for name in _SHAPES:
         __import__(f"keras.datasets.{name}")
@@ -410,6 +470,7 @@ def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=
     except Exception:
         pass
     _install_colab_magics()
+    _install_helper_names(tuple(helpers))
     if datasets:
         _install_datasets(cache_dir)
     if training_steps:

@@ -168,3 +168,25 @@ def test_colabs_tensorflow_version_magic_does_not_fail_the_import_cell(tmp_path)
     assert len(outcome.harvest.models) == 1
     (key, params), = notes(outcome)
     assert key == "colab_magic" and params["magic"] == "%tensorflow_version"
+
+
+HELPER = "def make(units):\n    import keras\n    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])\n"
+
+
+def test_the_courses_helper_is_found_under_the_name_a_student_saved_it_as(tmp_path):
+    helper = tmp_path / "supplied" / "net_builder.py"
+    helper.parent.mkdir()
+    helper.write_text(HELPER, encoding="utf-8")
+    cells = (Cell(0, "code", "from course_files.net_builder import make\nfirst = make(3)"),
+             Cell(1, "code", "import Day_7_net_builder\nsecond = Day_7_net_builder.make(5)"),
+             Cell(2, "code", "import my_net_builder as nb  # renamed copy\nthird = nb.make(7)"),
+             Cell(3, "code", "import course_files.net_builder"))  # no single name can stand for the package
+    submission = Submission(path=tmp_path / "hw.ipynb", fmt="ipynb", cells=cells)
+    outcome = run_submission(submission, limits=Limits(cell_timeout=60, total_timeout=90), files=[helper],
+                             shims=Shims(helpers=("net_builder",)))
+    assert [c.state for c in outcome.cells] == [CellState.OK] * 3 + [CellState.ERROR], outcome.cells
+    assert sorted(m.total_params for m in outcome.harvest.models) == [15, 25, 35], outcome.harvest.models
+    assert [params for key, params in notes(outcome) if key == "helper_renamed"] == [
+        {"written": "course_files.net_builder", "helper": "net_builder"},
+        {"written": "Day_7_net_builder", "helper": "net_builder"},
+        {"written": "my_net_builder", "helper": "net_builder"}]
