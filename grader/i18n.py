@@ -76,6 +76,11 @@ CATALOG: dict[str, dict[str, str]] = {
     # training checks
     "training.none": {"en": "your code never called {calls}", "zh-TW": "程式沒有呼叫 {calls}"},
     "training.ok": {"en": "{method} in cell {cell} on {source}", "zh-TW": "第 {cell} 格的 {method}，資料來源：{source}"},
+    "training.unrun_review": {
+        "en": "{method} in cell {cell} ran here, but your saved notebook shows that cell never ran in your own "
+              "session (no output): a TA will confirm the result you report",
+        "zh-TW": "第 {cell} 格的 {method} 在這裡執行了，但你存檔的 notebook 顯示那一格在你自己的環境中從未執行（沒有輸出）："
+                 "助教會確認你回報的結果"},
     "training.closest": {"en": "{method} in cell {cell} is the closest", "zh-TW": "最接近的是第 {cell} 格的 {method}"},
     "training.augmentation_configured": {
         "en": "an ImageDataGenerator with random transforms is set up",
@@ -143,6 +148,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "techniques.none_shown": {"en": "none of the {total} techniques was found in the run",
                               "zh-TW": "執行結果中沒有發現 {total} 項技巧中的任何一項"},
     "techniques.shown": {"en": "✓ {title}: {message}", "zh-TW": "✓ {title}：{message}"},
+    "techniques.item_review": {"en": "{title}: {message}", "zh-TW": "{title}：{message}"},
     "techniques.missing": {"en": "✗ {title}: {message}", "zh-TW": "✗ {title}：{message}"},
     "techniques.missing_hint": {"en": "✗ {title}: {message}. {hint}", "zh-TW": "✗ {title}：{message}。{hint}"},
     # written answers (explanations, observations) and claims about the student's own models

@@ -16,6 +16,11 @@ from grader.submission.model import Submission
 from grader.submission.prose import ProseLine, code_lines, prose_lines
 
 
+def unran_cells(submission: Submission | None) -> frozenset[int]:
+    """The code cells the saved notebook shows never ran in the student's session (a review flag's reason)."""
+    return frozenset(c.index for c in submission.cells if c.ran is False) if submission is not None else frozenset()
+
+
 def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionOutcome,
           submission_name: str | None = None) -> GradeResult:
     """Judge every check. A submission that could not be loaded (``None``) scores zero everywhere."""
@@ -27,7 +32,8 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
     prompts = prompt_cells(exercise, prose)
     evidence = Evidence(harvest=outcome.harvest, answers=answers, outcome=outcome,
                         checks={c.id: c for c in exercise.checks}, part_start=min(prompts, default=None),
-                        commentary=commentary_cells(submission, prompts) if submission is not None else frozenset())
+                        commentary=commentary_cells(submission, prompts) if submission is not None else frozenset(),
+                        unran=unran_cells(submission))
     results = []
     for check in exercise.checks:
         verdict = check.evaluate(evidence)

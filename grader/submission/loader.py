@@ -118,7 +118,8 @@ def _load_notebook(path: Path, data: bytes) -> Submission:
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
-        cells.append(Cell(index=index, kind=kind, source=scrub(str(source))))
+        ran = (isinstance(cell.get("execution_count"), int) or bool(cell.get("outputs"))) if kind == "code" else None
+        cells.append(Cell(index=index, kind=kind, source=scrub(str(source)), ran=ran))
     return Submission(path=path, fmt="ipynb", cells=tuple(cells), encoding=encoding,
                       metadata=dict(nb.get("metadata", {})), digest=Submission.digest_of(data))
 
@@ -138,7 +139,8 @@ def _converted_v3(text: str, path: Path) -> dict:
 def _tidied(raw: dict, path: Path) -> dict:
     """A v4 notebook's JSON with what the grader reads made sound: cells as objects, sources as text, metadata.
 
-    Nothing else is checked: the grader runs the code itself and never reads outputs,
+    Nothing else is checked: the grader runs the code itself and never reads outputs (only
+    whether a code cell has any, or an execution count: whether it ran in the student's session),
     ids or cell metadata, and a malformed one (``"outputs": null`` from a converter,
     a hand-edited cell) is no reason to refuse a student's work.
     """

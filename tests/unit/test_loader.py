@@ -27,6 +27,18 @@ def test_notebook_cells_keep_their_kind_and_order(tmp_path):
     assert sub.fmt == "ipynb" and len(sub.digest) == 64
 
 
+def test_a_code_cell_says_whether_it_ran_in_the_students_session(tmp_path):
+    v4 = nbformat.v4
+    cells = [v4.new_code_cell("a = 1", execution_count=3), v4.new_code_cell("b = 2"),
+             v4.new_code_cell("print(3)", outputs=[v4.new_output("stream", text="3\n")]),
+             v4.new_markdown_cell("text")]
+    sub = load_submission(_nb(tmp_path, cells))
+    assert [c.ran for c in sub.cells] == [True, False, True, None]
+    script = tmp_path / "hw.py"
+    script.write_text("a = 1\n")
+    assert {c.ran for c in load_submission(script).cells} == {None}  # a script cannot tell
+
+
 @pytest.mark.parametrize("content,expected", [
     (b"", "the file is empty"),
     (b'{"cells": [{"cell_type": "code", "sou', "JSON error at line 1"),

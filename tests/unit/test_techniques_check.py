@@ -7,6 +7,7 @@ import json
 from grader.report.json_report import dumps
 from grader.rubric.engine import grade
 from grader.rubric.spec import load_exercise
+from grader.submission.model import Cell, Submission
 from tests.unit.factories import layer
 from tests.unit.training_factories import callback, cnn, evaluate, fit, flow, idg, network, run
 from tests.unit.test_spec import write
@@ -86,3 +87,21 @@ def test_items_reach_the_json_result_in_the_readers_language(tmp_path):
         ("test_accuracy", "a test accuracy", False)]
     assert items[1]["message"] == "第 6 格的 fit 沒有傳入 callbacks（callbacks=[...]）"
     assert items[2]["points"] == items[2]["max_points"] == 1.0
+
+
+def test_an_items_review_flag_is_the_checklists(tmp_path):
+    asked = 'calls = ["evaluate"]\ntrained = true'
+    flagged = SPEC.replace(asked, asked + "\nreview_unrun = true")
+    assert flagged != SPEC
+    exercise = load_exercise(write(tmp_path, flagged))
+    outcome = run([cnn(1)], [fit(1), evaluate(1)])
+    unrun = Submission(path=tmp_path / "x.ipynb", fmt="ipynb",
+                       cells=tuple(Cell(i, "code", "pass", ran=i != 9) for i in range(11)))
+    check = grade(exercise, unrun, outcome, submission_name="x").checks[0]
+    assert check.review.render("en") == ("a test accuracy: evaluate in cell 10 ran here, but your saved notebook shows "
+                                         "that cell never ran in your own session (no output): a TA will confirm the "
+                                         "result you report")
+    ran = Submission(path=tmp_path / "x.ipynb", fmt="ipynb", cells=tuple(Cell(i, "code", "pass", ran=True)
+                                                                        for i in range(11)))
+    again = grade(exercise, ran, outcome, submission_name="x").checks[0]
+    assert again.review is None and again.points == check.points  # the flag never changes the score

@@ -45,9 +45,12 @@ class TechniquesCheck(Check):
     items: tuple[Check, ...] = ()
 
     def evaluate(self, evidence: Evidence) -> Verdict:
-        results, lines = [], []
+        results, lines, reviews = [], [], []
         for item in self.items:
             verdict = item.evaluate(evidence)
+            if verdict.review is not None:
+                reviews.append(Message.of("techniques.item_review", title=Message.literal(item.title),
+                                          message=verdict.review))
             fraction = min(max(verdict.fraction, 0.0), 1.0)
             result = ItemResult(id=item.id, title=item.title, points=round(item.points * fraction, 4),
                                 max_points=item.points, message=verdict.message)
@@ -65,7 +68,7 @@ class TechniquesCheck(Check):
         message = (Message.of("techniques.some", n=len(shown), total=len(results), names=_titles(shown)) if shown
                    else Message.of("techniques.none_shown", total=len(results)))
         return Verdict(min(earned / self.points, 1.0) if self.points else 0.0, message, details=tuple(lines),
-                       items=tuple(results))
+                       items=tuple(results), review=reviews[0] if reviews else None)
 
     def references(self) -> tuple[str, ...]:
         return tuple(ref for item in self.items for ref in item.references())

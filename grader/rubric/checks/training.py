@@ -91,7 +91,7 @@ def augmented(training: TrainingFacts, harvest: Harvest) -> bool:
 class TrainingCheck(Check):
     kind: ClassVar[str] = "training"
     own_keys: ClassVar[frozenset[str]] = frozenset({"calls", "data", "augmentation", "args", "callbacks", "batch",
-                                                    "ran", "model", "trained"})
+                                                    "ran", "model", "trained", "review_unrun"})
 
     calls: tuple[str, ...] = ("fit",)
     data: tuple[str, ...] = ()
@@ -102,6 +102,7 @@ class TrainingCheck(Check):
     ran: bool = True
     model: str | None = None
     trained: bool = False
+    review_unrun: bool = False  # flag a pass whose call sits in a cell the student's saved notebook never ran
 
     # ------------------------------------------------------------------ evaluation
 
@@ -117,7 +118,10 @@ class TrainingCheck(Check):
         findings, best = max(scored, key=lambda pair: (sum(f.ok for f in pair[0]), pair[1].index))
         details = describe_call(best, evidence.harvest)
         if all(f.ok for f in findings):
-            return Verdict(1.0, Message.of("training.ok", **where(best), source=source(best.data)), details=details)
+            review = (Message.of("training.unrun_review", **where(best))
+                      if self.review_unrun and best.cell in evidence.unran else None)
+            return Verdict(1.0, Message.of("training.ok", **where(best), source=source(best.data)), details=details,
+                           review=review)
         problems = [f.message for f in findings if not f.ok and f.message is not None]
         message = problems[0] if problems else Message.of("training.closest", **where(best))
         return Verdict(0.0, message, details=(*problems[1:], *details))
@@ -257,7 +261,7 @@ class TrainingCheck(Check):
             else:
                 batch[key] = Constraint.parse(value, f"{where}.batch.{key}")
         flags = {}
-        for key, default in (("ran", True), ("trained", False)):
+        for key, default in (("ran", True), ("trained", False), ("review_unrun", False)):
             flags[key] = table.get(key, default)
             if not isinstance(flags[key], bool):
                 raise SpecError(f"{key} must be true or false", where=f"{where}.{key}")
@@ -285,6 +289,8 @@ class TrainingCheck(Check):
             table["model"] = self.model
         if self.trained:
             table["trained"] = True
+        if self.review_unrun:
+            table["review_unrun"] = True
         return table
 
 
