@@ -24,6 +24,10 @@ so it imports nothing from ``grader``. Three independent shims:
 * **Colab's ``%tensorflow_version``** line magic does nothing here (the
   installed TensorFlow is the one there is) instead of failing the cell and
   the imports in it.
+* **Figures are not drawn.** ``%matplotlib inline`` (in almost every course
+  notebook) keeps the kernel's non-drawing ``Agg`` backend, and each cell's
+  figures are closed when it ends, as the inline backend closes them: the
+  grader reads no output, and drawing a cell's figures to PNG took up to 1 s.
 * **The course's helper modules under the student's name for them.** A
   student who saved ``resnet_builder.py`` as ``Day_100_resnet_builder.py`` or
   in a folder (``from tutorial.resnet_builder import resnet``) imports the
@@ -403,6 +407,25 @@ def _install_colab_magics():
         manager.load_extension = load_extension
 
 
+def _install_quiet_plots():
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+
+    def matplotlib(line):
+        """``%matplotlib [backend]``: whatever the backend asked for, figures stay undrawn (Agg)."""
+
+    def close_figures(*args):
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None and pyplot.get_fignums():
+            pyplot.close("all")
+
+    shell.register_magic_function(matplotlib, "line", "matplotlib")
+    shell.events.register("post_run_cell", close_figures)
+    warnings.filterwarnings("ignore", message=".*non-interactive, and thus cannot be shown")
+
+
 _FROM_IMPORT = re.compile(r"^(\s*from\s+)([A-Za-z_][\w.]*)(\s+import\b.*)$", re.S)
 _PLAIN_IMPORT = re.compile(r"^(\s*import\s+)([A-Za-z_][\w.]*)(\s+as\s+\w+)?(\s*(?:#.*)?)$", re.S)
 
@@ -470,6 +493,7 @@ def install(training_steps=None, cache_dir=None, datasets=True, training_epochs=
     except Exception:
         pass
     _install_colab_magics()
+    _install_quiet_plots()
     _install_helper_names(tuple(helpers))
     if datasets:
         _install_datasets(cache_dir)

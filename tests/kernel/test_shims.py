@@ -190,3 +190,16 @@ def test_the_courses_helper_is_found_under_the_name_a_student_saved_it_as(tmp_pa
         {"written": "course_files.net_builder", "helper": "net_builder"},
         {"written": "Day_7_net_builder", "helper": "net_builder"},
         {"written": "my_net_builder", "helper": "net_builder"}]
+
+
+def test_figures_are_not_drawn_and_are_closed_after_each_cell_as_inline_closes_them(tmp_path):
+    cells = (Cell(0, "code", "%matplotlib inline\nimport matplotlib.pyplot as plt\nfig = plt.figure()\n"
+                             "plt.plot([1, 2])\nplt.show()"),
+             Cell(1, "code", "import matplotlib\nassert matplotlib.get_backend().lower() == 'agg', matplotlib.get_backend()\n"
+                             "assert plt.get_fignums() == [], plt.get_fignums()\nfig.savefig('kept.png')\n"
+                             "import os\nassert os.path.getsize('kept.png') > 0\n"
+                             "import warnings\nplt.plot([3])\nwith warnings.catch_warnings(record=True) as caught:\n"
+                             "    plt.show()\nassert not caught, [str(w.message) for w in caught]"))
+    submission = Submission(path=tmp_path / "plots.ipynb", fmt="ipynb", cells=cells)
+    outcome = run_submission(submission, limits=Limits(cell_timeout=60, total_timeout=90), shims=Shims())
+    assert [c.state for c in outcome.cells] == [CellState.OK, CellState.OK], outcome.cells
