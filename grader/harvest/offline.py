@@ -379,9 +379,14 @@ def _install_budget(steps, epochs, batch):
             setattr(trainer, name, _capped(method, name, steps, epochs, batch))
 
 
-def _install_colab_magics():
+def _shell():
+    """The kernel's IPython shell (None outside one: a shim that needs it then does nothing)."""
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    return ipython.get_ipython() if ipython is not None else None
+
+
+def _install_colab_magics():
+    shell = _shell()
     if shell is None:
         return
 
@@ -408,8 +413,7 @@ def _install_colab_magics():
 
 
 def _install_quiet_plots():
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = _shell()
     if shell is None:
         return
 
@@ -469,8 +473,7 @@ def _renamed_helper_line(line, helpers):
 
 
 def _install_helper_names(helpers):
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = _shell()
     if shell is None or not helpers:
         return
     shell.input_transformers_post.append(lambda lines: [_renamed_helper_line(line, helpers) for line in lines])
