@@ -76,11 +76,12 @@ CATALOG: dict[str, dict[str, str]] = {
     # training checks
     "training.none": {"en": "your code never called {calls}", "zh-TW": "程式沒有呼叫 {calls}"},
     "training.ok": {"en": "{method} in cell {cell} on {source}", "zh-TW": "第 {cell} 格的 {method}，資料來源：{source}"},
-    "training.unrun_review": {
-        "en": "{method} in cell {cell} ran here, but your saved notebook shows that cell never ran in your own "
-              "session (no output): a TA will confirm the result you report",
-        "zh-TW": "第 {cell} 格的 {method} 在這裡執行了，但你存檔的 notebook 顯示那一格在你自己的環境中從未執行（沒有輸出）："
-                 "助教會確認你回報的結果"},
+    "training.unfinished_review": {
+        "en": "{method} in cell {cell} ran here, but your saved notebook shows that cell did not run to its end "
+              "in your own session (not run, interrupted or stopped by an error): a TA will confirm the result "
+              "you report",
+        "zh-TW": "第 {cell} 格的 {method} 在這裡執行了，但你存檔的 notebook 顯示那一格在你自己的環境中沒有執行完"
+                 "（未執行、被中斷或發生錯誤）：助教會確認你回報的結果"},
     "training.closest": {"en": "{method} in cell {cell} is the closest", "zh-TW": "最接近的是第 {cell} 格的 {method}"},
     "training.augmentation_configured": {
         "en": "an ImageDataGenerator with random transforms is set up",

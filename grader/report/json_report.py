@@ -30,7 +30,8 @@ def check_to_dict(check: CheckResult, lang: str) -> dict[str, Any]:
         "hidden": check.hidden,
         "comparison": check.comparison.to_dict(lang) if check.comparison else None,
         "items": [{"id": i.id, "title": i.title.get(lang) or i.title.get("en") or i.id, "points": i.points,
-                   "max_points": i.max_points, "passed": i.passed, "message": i.message.render(lang)}
+                   "max_points": i.max_points, "passed": i.passed, "message": i.message.render(lang),
+                   "review": i.review is not None, "review_reason": i.review.render(lang) if i.review else None}
                   for i in (() if check.hidden else check.items)],
         **evidence_fields(check, lang),
     }

@@ -16,9 +16,9 @@ from grader.submission.model import Submission
 from grader.submission.prose import ProseLine, code_lines, prose_lines
 
 
-def unran_cells(submission: Submission | None) -> frozenset[int]:
+def unfinished_cells(submission: Submission | None) -> frozenset[int]:
     """The code cells the saved notebook shows never ran in the student's session (a review flag's reason)."""
-    return frozenset(c.index for c in submission.cells if c.ran is False) if submission is not None else frozenset()
+    return frozenset(c.index for c in submission.cells if c.finished is False) if submission is not None else frozenset()
 
 
 def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionOutcome,
@@ -33,7 +33,7 @@ def grade(exercise: Exercise, submission: Submission | None, outcome: ExecutionO
     evidence = Evidence(harvest=outcome.harvest, answers=answers, outcome=outcome,
                         checks={c.id: c for c in exercise.checks}, part_start=min(prompts, default=None),
                         commentary=commentary_cells(submission, prompts) if submission is not None else frozenset(),
-                        unran=unran_cells(submission))
+                        unfinished=unfinished_cells(submission))
     results = []
     for check in exercise.checks:
         verdict = check.evaluate(evidence)

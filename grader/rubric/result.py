@@ -40,6 +40,7 @@ class ItemResult:
     points: float
     max_points: float
     message: Message
+    review: Message | None = None  # why a person should look at this item (its checklist is flagged too)
 
     @property
     def passed(self) -> bool:

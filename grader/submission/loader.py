@@ -118,10 +118,19 @@ def _load_notebook(path: Path, data: bytes) -> Submission:
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
-        ran = (isinstance(cell.get("execution_count"), int) or bool(cell.get("outputs"))) if kind == "code" else None
-        cells.append(Cell(index=index, kind=kind, source=scrub(str(source)), ran=ran))
+        finished = _finished(cell) if kind == "code" else None
+        cells.append(Cell(index=index, kind=kind, source=scrub(str(source)), finished=finished))
     return Submission(path=path, fmt="ipynb", cells=tuple(cells), encoding=encoding,
                       metadata=dict(nb.get("metadata", {})), digest=Submission.digest_of(data))
+
+
+def _finished(cell: dict) -> bool:
+    """Whether a saved code cell ran to its end in the student's session: it has an execution count (none: it
+    never ran, or was still running or interrupted when saved) and no error output (it stopped part way)."""
+    outputs = cell.get("outputs")
+    errors = any(isinstance(o, dict) and o.get("output_type") == "error" for o in outputs) \
+        if isinstance(outputs, list) else False
+    return isinstance(cell.get("execution_count"), int) and not errors
 
 
 def _converted_v3(text: str, path: Path) -> dict:
@@ -140,7 +149,7 @@ def _tidied(raw: dict, path: Path) -> dict:
     """A v4 notebook's JSON with what the grader reads made sound: cells as objects, sources as text, metadata.
 
     Nothing else is checked: the grader runs the code itself and never reads outputs (only
-    whether a code cell has any, or an execution count: whether it ran in the student's session),
+    whether a code cell has an error among them, and its execution count: ``_finished``),
     ids or cell metadata, and a malformed one (``"outputs": null`` from a converter,
     a hand-edited cell) is no reason to refuse a student's work.
     """

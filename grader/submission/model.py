@@ -16,9 +16,10 @@ class Cell:
     kind: CellKind
     source: str
     line: int | None = None  # in a script, the file line of the source's first line (errors name file lines)
-    # a notebook's code cell: whether the saved file shows it ran in the student's own session (an execution
-    # count or an output); None where a file cannot tell (a script, prose). Never credit: a flag's reason.
-    ran: bool | None = None
+    # a notebook's code cell: whether the saved file shows it ran to its end in the student's own session (an
+    # execution count and no error output); None where a file cannot tell (a script, prose). Never credit:
+    # only a review flag's reason.
+    finished: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -65,16 +65,16 @@ def load_columns(exercise_id: str, path: Path = COLUMNS_FILE) -> Columns:
 
 def verdict(result: GradeResult, target: str) -> tuple[bool, str, str | None] | None:
     """(passed, message, why a person should look) of a check or of ``check.item``, in English; None when the
-    result has no such check. An item is flagged when its checklist is."""
+    result has no such check. An item is flagged when it is (its checklist's flag names which item)."""
     check_id, _, item_id = target.partition(".")
     check = next((c for c in result.checks if c.id == check_id), None)
     if check is None:
         return None
-    review = check.review.render("en") if check.review is not None else None
     if not item_id:
-        return check.passed, check.message.render("en"), review
+        return check.passed, check.message.render("en"), check.review.render("en") if check.review else None
     item = next((i for i in check.items if i.id == item_id), None)
-    return None if item is None else (item.passed, item.message.render("en"), review)
+    return None if item is None else (item.passed, item.message.render("en"),
+                                      item.review.render("en") if item.review else None)
 
 
 @dataclass

@@ -27,16 +27,19 @@ def test_notebook_cells_keep_their_kind_and_order(tmp_path):
     assert sub.fmt == "ipynb" and len(sub.digest) == 64
 
 
-def test_a_code_cell_says_whether_it_ran_in_the_students_session(tmp_path):
+def test_a_code_cell_says_whether_it_ran_to_its_end_in_the_students_session(tmp_path):
     v4 = nbformat.v4
-    cells = [v4.new_code_cell("a = 1", execution_count=3), v4.new_code_cell("b = 2"),
-             v4.new_code_cell("print(3)", outputs=[v4.new_output("stream", text="3\n")]),
-             v4.new_markdown_cell("text")]
+    printed = v4.new_output("stream", text="3\n")
+    failed = v4.new_output("error", ename="KeyboardInterrupt", evalue="", traceback=[])
+    cells = [v4.new_code_cell("a = 1", execution_count=3), v4.new_code_cell("b = 2"),  # ran; never ran
+             v4.new_code_cell("print(3)", outputs=[printed]),  # output but no count: saved while it ran
+             v4.new_code_cell("fit()", execution_count=4, outputs=[printed, failed]),  # stopped part way
+             v4.new_code_cell("print(3)", execution_count=5, outputs=[printed]), v4.new_markdown_cell("text")]
     sub = load_submission(_nb(tmp_path, cells))
-    assert [c.ran for c in sub.cells] == [True, False, True, None]
+    assert [c.finished for c in sub.cells] == [True, False, False, False, True, None]
     script = tmp_path / "hw.py"
     script.write_text("a = 1\n")
-    assert {c.ran for c in load_submission(script).cells} == {None}  # a script cannot tell
+    assert {c.finished for c in load_submission(script).cells} == {None}  # a script cannot tell
 
 
 @pytest.mark.parametrize("content,expected", [

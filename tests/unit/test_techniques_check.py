@@ -91,17 +91,29 @@ def test_items_reach_the_json_result_in_the_readers_language(tmp_path):
 
 def test_an_items_review_flag_is_the_checklists(tmp_path):
     asked = 'calls = ["evaluate"]\ntrained = true'
-    flagged = SPEC.replace(asked, asked + "\nreview_unrun = true")
+    flagged = SPEC.replace(asked, asked + "\nreview_unfinished = true")
     assert flagged != SPEC
     exercise = load_exercise(write(tmp_path, flagged))
     outcome = run([cnn(1)], [fit(1), evaluate(1)])
     unrun = Submission(path=tmp_path / "x.ipynb", fmt="ipynb",
-                       cells=tuple(Cell(i, "code", "pass", ran=i != 9) for i in range(11)))
+                       cells=tuple(Cell(i, "code", "pass", finished=i != 9) for i in range(11)))
     check = grade(exercise, unrun, outcome, submission_name="x").checks[0]
     assert check.review.render("en") == ("a test accuracy: evaluate in cell 10 ran here, but your saved notebook shows "
-                                         "that cell never ran in your own session (no output): a TA will confirm the "
-                                         "result you report")
-    ran = Submission(path=tmp_path / "x.ipynb", fmt="ipynb", cells=tuple(Cell(i, "code", "pass", ran=True)
+                                         "that cell did not run to its end in your own session (not run, interrupted "
+                                         "or stopped by an error): a TA will confirm the result you report")
+    items = {i.id: i for i in check.items}
+    assert items["test_accuracy"].review is not None and items["augmentation"].review is None  # the item's own
+    doc = json.loads(dumps(grade(exercise, unrun, outcome, submission_name="x"), "zh-TW"))["checks"][0]
+    assert doc["review"] is True
+    assert [(i["id"], i["review"]) for i in doc["items"]] == [("augmentation", False), ("callbacks", False),
+                                                             ("regularisation", False), ("test_accuracy", True)]
+    assert "沒有執行完" in doc["items"][3]["review_reason"]
+    from grader.tools.agreement import verdict
+
+    result = grade(exercise, unrun, outcome, submission_name="x")
+    assert verdict(result, "used.test_accuracy")[2] is not None  # the TA's column of that item is the flagged one
+    assert verdict(result, "used.augmentation")[2] is None
+    ran = Submission(path=tmp_path / "x.ipynb", fmt="ipynb", cells=tuple(Cell(i, "code", "pass", finished=True)
                                                                         for i in range(11)))
     again = grade(exercise, ran, outcome, submission_name="x").checks[0]
     assert again.review is None and again.points == check.points  # the flag never changes the score

@@ -148,21 +148,21 @@ def test_sequence_is_a_stream_and_arrays_are_not():
 
 def test_a_pass_in_a_cell_the_student_never_ran_is_flagged_only_where_the_spec_asks():
     outcome = run([cnn(1)], [fit(1), evaluate(1)])  # evaluate in cell 10 (index 9)
-    asks = make("training", calls=["evaluate"], trained=True, review_unrun=True)
+    asks = make("training", calls=["evaluate"], trained=True, review_unfinished=True)
 
-    def verdict(check, unran):
+    def verdict(check, unfinished):
         evidence = Evidence(harvest=outcome.harvest, answers={}, outcome=outcome, checks={check.id: check},
-                            unran=frozenset(unran))
+                            unfinished=frozenset(unfinished))
         return check.evaluate(evidence)
 
     flagged = verdict(asks, {9})
     assert flagged.fraction == 1.0  # measured here: the score stands, a TA looks
     assert flagged.review.render("en") == ("evaluate in cell 10 ran here, but your saved notebook shows that cell "
-                                           "never ran in your own session (no output): a TA will confirm the result "
-                                           "you report")
+                                           "did not run to its end in your own session (not run, interrupted or "
+                                           "stopped by an error): a TA will confirm the result you report")
     assert "第 10 格的 evaluate" in flagged.review.render("zh-TW")
-    assert verdict(asks, {5}).review is None  # another cell unran: this one ran in the student's session
+    assert verdict(asks, {5}).review is None  # another cell unfinished: this one ran in the student's session
     assert verdict(make("training", calls=["evaluate"], trained=True), {9}).review is None  # not asked
-    assert asks.to_spec()["review_unrun"] is True and "review_unrun" not in make("training").to_spec()
-    with pytest.raises(SpecError, match="review_unrun must be true or false"):
-        make("training", review_unrun="yes")
+    assert asks.to_spec()["review_unfinished"] is True and "review_unfinished" not in make("training").to_spec()
+    with pytest.raises(SpecError, match="review_unfinished must be true or false"):
+        make("training", review_unfinished="yes")

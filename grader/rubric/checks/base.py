@@ -53,8 +53,8 @@ class Evidence:
     ``checks`` are the exercise's checks by id, for a check that names another's models
     (``model = "cnn"``); ``part_start`` is the first cell of the student's own part (where the
     first question's prompt was read), None when the notebook shows no prompt; ``commentary``
-    the cells whose prose comments on code rather than answers (an open answer ignores them); ``unran``
-    the code cells the student's saved notebook shows never ran (no execution count, no output).
+    the cells whose prose comments on code rather than answers (an open answer ignores them); ``unfinished``
+    the code cells the student's saved notebook shows did not run to their end (no execution count, or an error).
     """
 
     harvest: Harvest
@@ -63,7 +63,7 @@ class Evidence:
     checks: Mapping[str, "Check"] = field(default_factory=dict)
     part_start: int | None = None
     commentary: frozenset[int] = frozenset()  # cells whose prose comments on code (grader.submission.commentary)
-    unran: frozenset[int] = frozenset()  # code cells the saved notebook shows never ran in the student's session
+    unfinished: frozenset[int] = frozenset()  # code cells that did not run to their end in the student's session
 
     def models_of(self, check_id: str) -> tuple[ModelFacts, ...]:
         """The harvested models that satisfy the model check ``check_id``."""

@@ -53,7 +53,7 @@ class TechniquesCheck(Check):
                                           message=verdict.review))
             fraction = min(max(verdict.fraction, 0.0), 1.0)
             result = ItemResult(id=item.id, title=item.title, points=round(item.points * fraction, 4),
-                                max_points=item.points, message=verdict.message)
+                                max_points=item.points, message=verdict.message, review=verdict.review)
             results.append(result)
             title = Message.literal(item.title)
             if result.passed:

@@ -91,7 +91,7 @@ def augmented(training: TrainingFacts, harvest: Harvest) -> bool:
 class TrainingCheck(Check):
     kind: ClassVar[str] = "training"
     own_keys: ClassVar[frozenset[str]] = frozenset({"calls", "data", "augmentation", "args", "callbacks", "batch",
-                                                    "ran", "model", "trained", "review_unrun"})
+                                                    "ran", "model", "trained", "review_unfinished"})
 
     calls: tuple[str, ...] = ("fit",)
     data: tuple[str, ...] = ()
@@ -102,7 +102,7 @@ class TrainingCheck(Check):
     ran: bool = True
     model: str | None = None
     trained: bool = False
-    review_unrun: bool = False  # flag a pass whose call sits in a cell the student's saved notebook never ran
+    review_unfinished: bool = False  # flag a pass in a cell that did not run to its end in the student's session
 
     # ------------------------------------------------------------------ evaluation
 
@@ -118,8 +118,8 @@ class TrainingCheck(Check):
         findings, best = max(scored, key=lambda pair: (sum(f.ok for f in pair[0]), pair[1].index))
         details = describe_call(best, evidence.harvest)
         if all(f.ok for f in findings):
-            review = (Message.of("training.unrun_review", **where(best))
-                      if self.review_unrun and best.cell in evidence.unran else None)
+            review = (Message.of("training.unfinished_review", **where(best))
+                      if self.review_unfinished and best.cell in evidence.unfinished else None)
             return Verdict(1.0, Message.of("training.ok", **where(best), source=source(best.data)), details=details,
                            review=review)
         problems = [f.message for f in findings if not f.ok and f.message is not None]
@@ -261,7 +261,7 @@ class TrainingCheck(Check):
             else:
                 batch[key] = Constraint.parse(value, f"{where}.batch.{key}")
         flags = {}
-        for key, default in (("ran", True), ("trained", False), ("review_unrun", False)):
+        for key, default in (("ran", True), ("trained", False), ("review_unfinished", False)):
             flags[key] = table.get(key, default)
             if not isinstance(flags[key], bool):
                 raise SpecError(f"{key} must be true or false", where=f"{where}.{key}")
@@ -289,8 +289,8 @@ class TrainingCheck(Check):
             table["model"] = self.model
         if self.trained:
             table["trained"] = True
-        if self.review_unrun:
-            table["review_unrun"] = True
+        if self.review_unfinished:
+            table["review_unfinished"] = True
         return table
 
 
