@@ -87,3 +87,24 @@ def test_settings_compared_from_the_same_initial_weights_but_not_on_a_model_that
     verdicts = graded(tmp_path, "day099", DATA, COMPARE.replace("{reset}", reset))
     assert verdicts["augmented_training"] and verdicts["augmentation"]
     assert verdicts["comparison"] is compared
+
+
+RESNET = """
+import numpy as np
+import keras
+{import_line}
+x = np.random.rand(32, 32, 32, 3).astype("float32")
+y = keras.utils.to_categorical(np.random.randint(0, 10, 32), 10)
+model = resnet(input_shape=(32, 32, 3), depth=11)
+model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+model.fit(x, y, batch_size=16, epochs=1)
+print(model.evaluate(x, y))
+"""
+
+
+def test_the_courses_helper_saved_under_a_students_own_name_grades_as_the_helper(tmp_path):
+    as_supplied = graded(tmp_path, "day100", RESNET.format(import_line="from resnet_builder import resnet"))
+    assert as_supplied["model"], as_supplied
+    for renamed in ("from Day_100_resnet_builder import resnet", "from tutorial.resnet_builder import resnet",
+                    "import my_resnet_builder as rb\nresnet = rb.resnet"):
+        assert graded(tmp_path, "day100", RESNET.format(import_line=renamed)) == as_supplied, renamed
