@@ -16,6 +16,10 @@ from grader.execute.launcher import Limits
 from grader.execute.runner import run_submission
 from grader.submission.model import Cell, Submission
 
+# Ctrl-C as in a terminal: a shell starts a background job (`.ci/run &`, nohup) with SIGINT ignored, and
+# Python then keeps it ignored, so asyncio would never see the signal this script sends itself.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 STUB = Path(__file__).with_name("stub_probe.py").read_text(encoding="utf-8")
 work = Path(sys.argv[1]) / "work"
 pid_file = work / "kernel.pid"
