@@ -1,7 +1,7 @@
 """Kernel-side shims that make real notebooks finish in seconds without a network.
 
 Executed inside the student's kernel from its source text (like ``probe.py``),
-so it imports nothing from ``grader``. Three independent shims:
+so it imports nothing from ``grader``. Independent shims:
 
 * **Datasets offline.** ``keras.datasets.<name>.load_data`` returns the real
   dataset from a local cache file when one exists (``<cache>/<name>.npz``),
@@ -41,6 +41,7 @@ feedback can say what happened in the reader's language.
 
 import contextlib
 import functools
+import importlib.util
 import os
 import re
 import sys
@@ -397,8 +398,6 @@ def _install_colab_magics():
 
     shell.register_magic_function(tensorflow_version, "line", "tensorflow_version")
 
-    import importlib.util
-
     if importlib.util.find_spec("tensorboard") is None:  # %load_ext tensorboard, %tensorboard --logdir logs
         manager, load = shell.extension_manager, shell.extension_manager.load_extension
 
@@ -444,8 +443,6 @@ def helper_for(module, helpers):
 
 
 def _findable(module):
-    import importlib.util
-
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # a missing parent package
@@ -462,13 +459,14 @@ def _renamed_helper_line(line, helpers):
         helper = helper_for(module, helpers)
         if helper is None or _findable(module):
             return line
-        if pattern is _PLAIN_IMPORT and not match.group(3):
-            if "." in module:  # ``import a.helper`` is used as ``a.helper.f``: no one name can stand for it
-                return line
-            _note("helper_renamed", written=module, helper=helper)
-            return f"{match.group(1)}{helper} as {module}{match.group(4)}"
+        if pattern is _FROM_IMPORT or match.group(3):  # the module's name is not used: swap it
+            read = line[:match.start(2)] + helper + line[match.end(2):]
+        elif "." not in module:  # ``import Day_100_helper`` binds that name: keep it, for the helper
+            read = f"{match.group(1)}{helper} as {module}{match.group(4)}"
+        else:  # ``import a.helper`` is used as ``a.helper.f``: no one name can stand for it
+            return line
         _note("helper_renamed", written=module, helper=helper)
-        return line[:match.start(2)] + helper + line[match.end(2):]
+        return read
     return line
 
 

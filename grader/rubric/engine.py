@@ -17,7 +17,8 @@ from grader.submission.prose import ProseLine, code_lines, prose_lines
 
 
 def unfinished_cells(submission: Submission | None) -> frozenset[int]:
-    """The code cells the saved notebook shows never ran in the student's session (a review flag's reason)."""
+    """The code cells the saved notebook shows did not run to their end in the student's session (a review
+    flag's reason)."""
     return frozenset(c.index for c in submission.cells if c.finished is False) if submission is not None else frozenset()
 
 

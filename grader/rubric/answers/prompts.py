@@ -60,7 +60,7 @@ def find_prompt(text: str, prints: Fingerprints) -> PromptHit | None:
     found = tokens(text)
     if len(found) < 2:
         return None
-    pairs = [shingle(a[0], b[0]) for a, b in zip(found, found[1:])]
+    pairs = _word_pairs(found)
     best: dict[int, tuple[float, int, int]] = {}  # question -> (coverage, first pair, last pair)
     for prompt in prints.questions:
         if prompt.shingles:
@@ -81,8 +81,7 @@ def find_prompt(text: str, prints: Fingerprints) -> PromptHit | None:
 def echoes(text: str, prints: Fingerprints, questions: list[int]) -> int | None:
     """Which of ``questions`` an answer clearly echoes: it repeats more of that prompt's word pairs than of any
     other's, and at least two ("DNN 的參數較多" under "哪個模型的參數數量比較多?"). None when none stands out."""
-    found = tokens(text)
-    pairs = {shingle(a[0], b[0]) for a, b in zip(found, found[1:])}
+    pairs = set(_word_pairs(tokens(text)))
     shared: dict[int, int] = {}
     for prompt in prints.questions:
         if prompt.question in questions and prompt.shingles:
@@ -91,6 +90,11 @@ def echoes(text: str, prints: Fingerprints, questions: list[int]) -> int | None:
     if not ranked or ranked[0][1] < _ECHO or (len(ranked) > 1 and ranked[1][1] >= ranked[0][1]):
         return None
     return ranked[0][0]
+
+
+def _word_pairs(found: list[tuple[str, int, int]]) -> list[str]:
+    """The shingles of each two neighbouring words of ``tokens(text)``, in order (what prompts are printed as)."""
+    return [shingle(a[0], b[0]) for a, b in zip(found, found[1:])]
 
 
 def _stretches(pairs: list[str], prompt: QuestionPrint):
